@@ -1,0 +1,415 @@
+//! Seeded synthetic classification data (Gaussian class clusters), the data
+//! faults that act on the rows themselves (leakage, label noise, bad scale,
+//! NaN rows, a glitched batch) and the loader patches that undo them.
+
+use super::rng::SimRng;
+use serde::{Deserialize, Serialize};
+
+/// How to generate the data. Part of a task file; not player-settable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    pub train_samples: usize,
+    pub val_samples: usize,
+    pub features: usize,
+    /// Features that carry class signal; the rest are pure noise.
+    pub informative: usize,
+    pub classes: usize,
+    /// Std of class centres around the origin: larger is easier.
+    pub class_separation: f64,
+    /// Multiplies every feature: values far from 1 make inputs unnormalised.
+    #[serde(default = "one")]
+    pub feature_scale: f64,
+    #[serde(default)]
+    pub feature_offset: f64,
+    #[serde(default)]
+    pub faults: DataFaults,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Faults injected into the rows. All default to off.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFaults {
+    /// Share of validation rows replaced by copies of training rows.
+    #[serde(default)]
+    pub leakage: f64,
+    /// Share of training labels replaced by a random other class.
+    #[serde(default)]
+    pub label_noise: f64,
+    /// Training rows whose first feature is NaN.
+    #[serde(default)]
+    pub nan_rows: usize,
+    /// One batch of this epoch (1-based) arrives with features multiplied by
+    /// `glitch_scale`: a one-off sensor glitch.
+    #[serde(default)]
+    pub glitch_epoch: usize,
+    #[serde(default = "one")]
+    pub glitch_scale: f64,
+}
+
+/// What `patch_data_loader` can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataPatch {
+    /// Drop validation rows that also occur in the training set.
+    RemoveOverlap,
+    /// Standardise features with training-set mean and std.
+    NormalizeFeatures,
+    /// Drop training rows that contain NaN.
+    DropNanRows,
+}
+
+impl DataPatch {
+    pub const ALL: [DataPatch; 3] = [
+        DataPatch::RemoveOverlap,
+        DataPatch::NormalizeFeatures,
+        DataPatch::DropNanRows,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DataPatch::RemoveOverlap => "remove_overlap",
+            DataPatch::NormalizeFeatures => "normalize_features",
+            DataPatch::DropNanRows => "drop_nan_rows",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.trim();
+        match name {
+            "dedupe" | "deduplicate" | "overlap" => Some(DataPatch::RemoveOverlap),
+            "normalize" | "normalise" | "standardize" => Some(DataPatch::NormalizeFeatures),
+            "drop_nan" | "nan" => Some(DataPatch::DropNanRows),
+            _ => Self::ALL.into_iter().find(|p| p.name() == name),
+        }
+    }
+}
+
+/// A matrix of rows with their labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    pub features: usize,
+    pub x: Vec<f64>,
+    pub y: Vec<usize>,
+}
+
+impl Split {
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.x[i * self.features..(i + 1) * self.features]
+    }
+
+    fn push(&mut self, row: &[f64], label: usize) {
+        self.x.extend_from_slice(row);
+        self.y.push(label);
+    }
+
+    fn empty(features: usize) -> Self {
+        Split {
+            features,
+            x: Vec::new(),
+            y: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub train: Split,
+    pub val: Split,
+    pub classes: usize,
+}
+
+impl DataSpec {
+    /// Generate the rows, inject the faults, then apply the player's patches.
+    pub fn build(&self, seed: u64, patches: &[DataPatch]) -> Dataset {
+        let mut rng = SimRng::new(seed, "data");
+        let d = self.features;
+        let centres: Vec<f64> = (0..self.classes * d)
+            .map(|i| {
+                if i % d < self.informative {
+                    rng.normal() * self.class_separation
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let sample = |rng: &mut SimRng, n: usize| {
+            let mut split = Split::empty(d);
+            let mut row = vec![0.0; d];
+            for i in 0..n {
+                // Round-robin labels keep classes balanced without extra draws.
+                let label = i % self.classes;
+                for (j, v) in row.iter_mut().enumerate() {
+                    let raw = centres[label * d + j] + rng.normal();
+                    *v = raw * self.feature_scale + self.feature_offset;
+                }
+                split.push(&row, label);
+            }
+            split
+        };
+        let mut train = sample(&mut rng, self.train_samples);
+        let mut val = sample(&mut rng, self.val_samples);
+
+        let faults = &self.faults;
+        if faults.label_noise > 0.0 && self.classes > 1 {
+            for label in train.y.iter_mut() {
+                if rng.chance(faults.label_noise) {
+                    *label = (*label + 1 + rng.below(self.classes - 1)) % self.classes;
+                }
+            }
+        }
+        if faults.leakage > 0.0 && !train.is_empty() {
+            let leaked = ((val.len() as f64) * faults.leakage).round() as usize;
+            let mut slots: Vec<usize> = (0..val.len()).collect();
+            rng.shuffle(&mut slots);
+            for &slot in slots.iter().take(leaked) {
+                let source = rng.below(train.len());
+                let row = train.row(source).to_vec();
+                val.x[slot * d..(slot + 1) * d].copy_from_slice(&row);
+                val.y[slot] = train.y[source];
+            }
+        }
+        for i in 0..faults.nan_rows.min(train.len()) {
+            let at = (i * 7919) % train.len();
+            train.x[at * d] = f64::NAN;
+        }
+
+        if patches.contains(&DataPatch::DropNanRows) {
+            train = retain_rows(&train, |row, _| row.iter().all(|v| v.is_finite()));
+        }
+        if patches.contains(&DataPatch::RemoveOverlap) {
+            let seen: std::collections::HashSet<Vec<u64>> =
+                (0..train.len()).map(|i| row_key(train.row(i))).collect();
+            val = retain_rows(&val, |row, _| !seen.contains(&row_key(row)));
+        }
+        if patches.contains(&DataPatch::NormalizeFeatures) {
+            let (mean, std) = column_moments(&train);
+            for split in [&mut train, &mut val] {
+                for (i, v) in split.x.iter_mut().enumerate() {
+                    let j = i % d;
+                    *v = (*v - mean[j]) / std[j].max(1e-12);
+                }
+            }
+        }
+        Dataset {
+            train,
+            val,
+            classes: self.classes,
+        }
+    }
+}
+
+fn retain_rows(split: &Split, keep: impl Fn(&[f64], usize) -> bool) -> Split {
+    let mut out = Split::empty(split.features);
+    for i in 0..split.len() {
+        if keep(split.row(i), split.y[i]) {
+            out.push(split.row(i), split.y[i]);
+        }
+    }
+    out
+}
+
+/// Exact row identity: bit patterns, so -0.0 and 0.0 differ as they do in a hash of bytes.
+fn row_key(row: &[f64]) -> Vec<u64> {
+    row.iter().map(|v| v.to_bits()).collect()
+}
+
+/// Per-feature mean and population std over finite values.
+fn column_moments(split: &Split) -> (Vec<f64>, Vec<f64>) {
+    let d = split.features;
+    let mut sum = vec![0.0; d];
+    let mut count = vec![0usize; d];
+    for (i, v) in split.x.iter().enumerate() {
+        if v.is_finite() {
+            sum[i % d] += v;
+            count[i % d] += 1;
+        }
+    }
+    let mean: Vec<f64> = sum
+        .iter()
+        .zip(&count)
+        .map(|(s, &n)| if n > 0 { s / n as f64 } else { 0.0 })
+        .collect();
+    let mut sq = vec![0.0; d];
+    for (i, v) in split.x.iter().enumerate() {
+        if v.is_finite() {
+            let dv = v - mean[i % d];
+            sq[i % d] += dv * dv;
+        }
+    }
+    let std = sq
+        .iter()
+        .zip(&count)
+        .map(|(s, &n)| if n > 0 { libm::sqrt(s / n as f64) } else { 0.0 })
+        .collect();
+    (mean, std)
+}
+
+/// What `inspect_data_batch` reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataBatchStats {
+    pub batch_size: usize,
+    pub train_samples: usize,
+    pub val_samples: usize,
+    /// Count of each class among training labels, indexed by class.
+    pub label_distribution: Vec<usize>,
+    /// Mean over features of the per-feature training mean.
+    pub feature_mean: f64,
+    /// Mean over features of the per-feature training std.
+    pub feature_std: f64,
+    /// Training values that are NaN or infinite.
+    pub null_count: usize,
+    /// Share of validation rows exactly equal to some training row.
+    pub duplicate_ratio: f64,
+    /// Share of validation rows whose nearest training row (Euclidean) is closer
+    /// than 5% of the median nearest-neighbour distance: train/val overlap that
+    /// survives small perturbations.
+    pub class_overlap_score: f64,
+}
+
+impl Dataset {
+    pub fn stats(&self, batch_size: usize) -> DataBatchStats {
+        let train = &self.train;
+        let mut label_distribution = vec![0; self.classes];
+        for &y in &train.y {
+            if let Some(slot) = label_distribution.get_mut(y) {
+                *slot += 1;
+            }
+        }
+        let (mean, std) = column_moments(train);
+        let d = train.features.max(1) as f64;
+        let null_count = train.x.iter().filter(|v| !v.is_finite()).count();
+
+        let seen: std::collections::HashSet<Vec<u64>> =
+            (0..train.len()).map(|i| row_key(train.row(i))).collect();
+        let duplicates = (0..self.val.len())
+            .filter(|&i| seen.contains(&row_key(self.val.row(i))))
+            .count();
+
+        let nearest: Vec<f64> = (0..self.val.len())
+            .map(|i| {
+                let v = self.val.row(i);
+                (0..train.len())
+                    .map(|t| squared_distance(v, train.row(t)))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+        let mut sorted: Vec<f64> = nearest.iter().copied().filter(|x| x.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        let threshold = median * 0.05 * 0.05; // squared distances
+        let close = nearest.iter().filter(|&&n| n <= threshold).count();
+        let share = |n: usize| {
+            if self.val.is_empty() {
+                0.0
+            } else {
+                n as f64 / self.val.len() as f64
+            }
+        };
+        DataBatchStats {
+            batch_size,
+            train_samples: train.len(),
+            val_samples: self.val.len(),
+            label_distribution,
+            feature_mean: mean.iter().sum::<f64>() / d,
+            feature_std: std.iter().sum::<f64>() / d,
+            null_count,
+            duplicate_ratio: share(duplicates),
+            class_overlap_score: share(close),
+        }
+    }
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> DataSpec {
+        DataSpec {
+            train_samples: 200,
+            val_samples: 100,
+            features: 8,
+            informative: 4,
+            classes: 4,
+            class_separation: 1.5,
+            feature_scale: 1.0,
+            feature_offset: 0.0,
+            faults: DataFaults::default(),
+        }
+    }
+
+    #[test]
+    fn same_seed_same_rows_other_seed_other_rows() {
+        assert_eq!(spec().build(1, &[]), spec().build(1, &[]));
+        assert_ne!(spec().build(1, &[]).train.x, spec().build(2, &[]).train.x);
+    }
+
+    #[test]
+    fn leakage_is_measured_and_removed() {
+        let mut s = spec();
+        s.faults.leakage = 0.2;
+        let leaky = s.build(3, &[]);
+        let stats = leaky.stats(32);
+        assert!((stats.duplicate_ratio - 0.2).abs() < 1e-9, "{stats:?}");
+        assert!(stats.class_overlap_score >= 0.2);
+        let clean = s.build(3, &[DataPatch::RemoveOverlap]);
+        assert_eq!(clean.stats(32).duplicate_ratio, 0.0);
+        assert_eq!(clean.val.len(), 80);
+    }
+
+    #[test]
+    fn honest_data_has_no_overlap() {
+        let stats = spec().build(5, &[]).stats(32);
+        assert_eq!(stats.duplicate_ratio, 0.0);
+        assert!(stats.class_overlap_score < 0.05);
+        assert_eq!(stats.label_distribution, vec![50, 50, 50, 50]);
+    }
+
+    #[test]
+    fn normalisation_undoes_bad_scale() {
+        let mut s = spec();
+        s.feature_scale = 40.0;
+        s.feature_offset = 100.0;
+        let raw = s.build(1, &[]).stats(32);
+        assert!(raw.feature_mean > 50.0 && raw.feature_std > 20.0, "{raw:?}");
+        let fixed = s.build(1, &[DataPatch::NormalizeFeatures]).stats(32);
+        assert!(fixed.feature_mean.abs() < 1e-9);
+        assert!((fixed.feature_std - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn nan_rows_are_counted_and_dropped() {
+        let mut s = spec();
+        s.faults.nan_rows = 3;
+        assert_eq!(s.build(1, &[]).stats(32).null_count, 3);
+        let fixed = s.build(1, &[DataPatch::DropNanRows]);
+        assert_eq!(fixed.stats(32).null_count, 0);
+        assert_eq!(fixed.train.len(), 197);
+    }
+
+    #[test]
+    fn label_noise_flips_roughly_the_share_asked() {
+        let mut s = spec();
+        let clean = s.build(9, &[]).train.y;
+        s.faults.label_noise = 0.3;
+        let noisy = s.build(9, &[]).train.y;
+        let flipped = clean.iter().zip(&noisy).filter(|(a, b)| a != b).count();
+        assert!((40..=80).contains(&flipped), "flipped {flipped}");
+    }
+}

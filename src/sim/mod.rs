@@ -1,0 +1,16 @@
+//! The simulator: really trains a small network on synthetic data with the
+//! task's faults acting through their mechanism. Pure and deterministic: no
+//! I/O, no clock, no threads; the same [`RunSpec`] gives the same bits.
+
+pub mod config;
+pub mod data;
+pub mod model;
+pub mod optim;
+pub mod program;
+pub mod rng;
+pub mod trainer;
+
+pub use config::{Callback, ConfigError, ConfigValue, TrainConfig};
+pub use data::{DataBatchStats, DataPatch, DataSpec};
+pub use program::{Program, ProgramError};
+pub use trainer::{EpochObserver, EpochRecord, Flow, Outcome, RunSpec, RunTrace, Unobserved, run};

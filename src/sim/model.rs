@@ -1,0 +1,540 @@
+//! The network: a batched MLP (linear → batch norm → activation → dropout per
+//! hidden layer) with a hand-written backward pass. Batch norm and dropout
+//! really behave differently in train and eval mode, which is what makes the
+//! eval-mode bugs real. Matrices are row-major `Vec<f64>`; loops run in a fixed
+//! order with one accumulator per output element, so results are bit-identical
+//! on every machine whatever the vector width.
+
+use super::config::{Activation, TrainConfig, WeightInit};
+use super::rng::SimRng;
+
+const BN_EPS: f64 = 1e-5;
+const BN_MOMENTUM: f64 = 0.1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Train,
+    Eval,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Train => "train",
+            Mode::Eval => "eval",
+        }
+    }
+}
+
+/// Where one layer's tensors live in the flat parameter list.
+#[derive(Debug, Clone, Copy)]
+struct Slots {
+    weight: usize,
+    bias: usize,
+    /// gamma, beta (batch norm) for hidden layers when enabled.
+    norm: Option<(usize, usize)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    /// Layer widths: input, hidden…, classes.
+    pub dims: Vec<usize>,
+    pub activation: Activation,
+    pub dropout: f64,
+    /// Every trainable tensor, in a fixed order (per layer: W, b, gamma, beta).
+    pub params: Vec<Vec<f64>>,
+    slots: Vec<Slots>,
+    running_mean: Vec<Vec<f64>>,
+    running_var: Vec<Vec<f64>>,
+    pub mode: Mode,
+}
+
+/// Everything the backward pass needs from one forward pass.
+#[derive(Debug, Default)]
+pub struct Cache {
+    rows: usize,
+    /// Input of each linear layer.
+    inputs: Vec<Vec<f64>>,
+    /// Batch-norm normalised values and 1/std per unit (train-mode BN only).
+    xhat: Vec<Vec<f64>>,
+    inv_std: Vec<Vec<f64>>,
+    /// Activation outputs (before dropout) per hidden layer.
+    acts: Vec<Vec<f64>>,
+    /// Dropout multipliers (0 or 1/(1-p)) per hidden layer; empty when off.
+    masks: Vec<Vec<f64>>,
+    mode: Vec<Mode>,
+}
+
+impl Mlp {
+    pub fn new(inputs: usize, classes: usize, config: &TrainConfig, rng: &mut SimRng) -> Self {
+        let mut dims = vec![inputs];
+        dims.extend(std::iter::repeat_n(config.hidden_dim, config.num_layers.saturating_sub(1)));
+        dims.push(classes);
+        let mut params = Vec::new();
+        let mut slots = Vec::new();
+        let (mut running_mean, mut running_var) = (Vec::new(), Vec::new());
+        let layers = dims.len() - 1;
+        for l in 0..layers {
+            let (fan_in, fan_out) = (dims[l], dims[l + 1]);
+            let std = match config.weight_init {
+                WeightInit::Kaiming => libm::sqrt(2.0 / fan_in as f64),
+                WeightInit::Xavier => libm::sqrt(2.0 / (fan_in + fan_out) as f64),
+                WeightInit::Tiny => 1e-3,
+                WeightInit::Huge => 1.0,
+            };
+            let weight = (0..fan_in * fan_out).map(|_| rng.normal() * std).collect();
+            params.push(weight);
+            params.push(vec![0.0; fan_out]);
+            let hidden = l + 1 < layers;
+            let norm = if hidden && config.batch_norm {
+                params.push(vec![1.0; fan_out]);
+                params.push(vec![0.0; fan_out]);
+                Some((params.len() - 2, params.len() - 1))
+            } else {
+                None
+            };
+            running_mean.push(vec![0.0; fan_out]);
+            running_var.push(vec![1.0; fan_out]);
+            let base = params.len() - if norm.is_some() { 4 } else { 2 };
+            slots.push(Slots {
+                weight: base,
+                bias: base + 1,
+                norm,
+            });
+        }
+        Mlp {
+            dims,
+            activation: config.activation,
+            dropout: config.dropout_rate,
+            params,
+            slots,
+            running_mean,
+            running_var,
+            mode: Mode::Train,
+        }
+    }
+
+    pub fn layer_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn has_batch_norm(&self) -> bool {
+        self.slots.iter().any(|s| s.norm.is_some())
+    }
+
+    pub fn weight_index(&self, layer: usize) -> usize {
+        self.slots[layer].weight
+    }
+
+    /// Zeroed tensors shaped like the parameters.
+    pub fn zeros_like(&self) -> Vec<Vec<f64>> {
+        self.params.iter().map(|p| vec![0.0; p.len()]).collect()
+    }
+
+    /// Module name → mode, as `model.named_modules()` would report it.
+    pub fn module_modes(&self, mode: Mode) -> Vec<(String, &'static str)> {
+        let mut out = vec![("model".to_string(), mode.name())];
+        let layers = self.layer_count();
+        for (l, slot) in self.slots.iter().enumerate() {
+            out.push((format!("fc{}", l + 1), mode.name()));
+            if slot.norm.is_some() {
+                out.push((format!("bn{}", l + 1), mode.name()));
+            }
+            if l + 1 < layers && self.dropout > 0.0 {
+                out.push((format!("dropout{}", l + 1), mode.name()));
+            }
+        }
+        out
+    }
+
+    /// Forward a batch of `rows` inputs; returns logits (rows × classes).
+    /// In train mode batch norm uses batch statistics (and updates its running
+    /// estimates) and dropout drops; in eval mode neither happens.
+    pub fn forward(&mut self, x: &[f64], rows: usize, rng: &mut SimRng, cache: &mut Cache) -> Vec<f64> {
+        let layers = self.layer_count();
+        *cache = Cache {
+            rows,
+            ..Cache::default()
+        };
+        let mut input = x.to_vec();
+        for l in 0..layers {
+            let (fan_in, fan_out) = (self.dims[l], self.dims[l + 1]);
+            let slot = self.slots[l];
+            let w = &self.params[slot.weight];
+            let b = &self.params[slot.bias];
+            let mut z = vec![0.0; rows * fan_out];
+            for i in 0..rows {
+                let out = &mut z[i * fan_out..(i + 1) * fan_out];
+                out.copy_from_slice(b);
+                let row = &input[i * fan_in..(i + 1) * fan_in];
+                for (k, &xk) in row.iter().enumerate() {
+                    let wk = &w[k * fan_out..(k + 1) * fan_out];
+                    for (o, &wkj) in out.iter_mut().zip(wk) {
+                        *o += xk * wkj;
+                    }
+                }
+            }
+            cache.inputs.push(input);
+            if l + 1 == layers {
+                cache.mode.push(self.mode);
+                return z;
+            }
+            if let Some((g, beta)) = slot.norm {
+                self.batch_norm(l, &mut z, rows, g, beta, cache);
+            } else {
+                cache.xhat.push(Vec::new());
+                cache.inv_std.push(Vec::new());
+            }
+            for v in z.iter_mut() {
+                *v = activate(self.activation, *v);
+            }
+            cache.acts.push(z.clone());
+            if self.mode == Mode::Train && self.dropout > 0.0 {
+                let keep = 1.0 - self.dropout;
+                let mask: Vec<f64> = (0..z.len())
+                    .map(|_| if rng.chance(keep) { 1.0 / keep } else { 0.0 })
+                    .collect();
+                for (v, m) in z.iter_mut().zip(&mask) {
+                    *v *= m;
+                }
+                cache.masks.push(mask);
+            } else {
+                cache.masks.push(Vec::new());
+            }
+            cache.mode.push(self.mode);
+            input = z;
+        }
+        input
+    }
+
+    fn batch_norm(&mut self, l: usize, z: &mut [f64], rows: usize, g: usize, beta: usize, cache: &mut Cache) {
+        let n = self.dims[l + 1];
+        let gamma = &self.params[g];
+        let shift = &self.params[beta];
+        if self.mode == Mode::Train && rows > 1 {
+            let mut mean = vec![0.0; n];
+            for i in 0..rows {
+                for (m, v) in mean.iter_mut().zip(&z[i * n..(i + 1) * n]) {
+                    *m += v;
+                }
+            }
+            mean.iter_mut().for_each(|m| *m /= rows as f64);
+            let mut var = vec![0.0; n];
+            for i in 0..rows {
+                for ((s, v), m) in var.iter_mut().zip(&z[i * n..(i + 1) * n]).zip(&mean) {
+                    *s += (v - m) * (v - m);
+                }
+            }
+            var.iter_mut().for_each(|s| *s /= rows as f64);
+            let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / libm::sqrt(v + BN_EPS)).collect();
+            let mut xhat = vec![0.0; rows * n];
+            for i in 0..rows {
+                for j in 0..n {
+                    let h = (z[i * n + j] - mean[j]) * inv_std[j];
+                    xhat[i * n + j] = h;
+                    z[i * n + j] = gamma[j] * h + shift[j];
+                }
+            }
+            let unbias = rows as f64 / (rows as f64 - 1.0);
+            for j in 0..n {
+                self.running_mean[l][j] = (1.0 - BN_MOMENTUM) * self.running_mean[l][j] + BN_MOMENTUM * mean[j];
+                self.running_var[l][j] =
+                    (1.0 - BN_MOMENTUM) * self.running_var[l][j] + BN_MOMENTUM * var[j] * unbias;
+            }
+            cache.xhat.push(xhat);
+            cache.inv_std.push(inv_std);
+        } else {
+            let inv_std: Vec<f64> = self.running_var[l].iter().map(|v| 1.0 / libm::sqrt(v + BN_EPS)).collect();
+            let mut xhat = vec![0.0; rows * n];
+            for i in 0..rows {
+                for j in 0..n {
+                    let h = (z[i * n + j] - self.running_mean[l][j]) * inv_std[j];
+                    xhat[i * n + j] = h;
+                    z[i * n + j] = gamma[j] * h + shift[j];
+                }
+            }
+            cache.xhat.push(xhat);
+            cache.inv_std.push(inv_std);
+        }
+    }
+
+    /// Accumulate (+=) the gradients of a loss whose gradient with respect to the
+    /// logits is `dlogits` into `grads`, as `loss.backward()` does.
+    pub fn backward(&self, cache: &Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
+        let rows = cache.rows;
+        let layers = self.layer_count();
+        let mut dz = dlogits;
+        for l in (0..layers).rev() {
+            let (fan_in, fan_out) = (self.dims[l], self.dims[l + 1]);
+            let slot = self.slots[l];
+            let input = &cache.inputs[l];
+            {
+                let dw = &mut grads[slot.weight];
+                for i in 0..rows {
+                    let d = &dz[i * fan_out..(i + 1) * fan_out];
+                    for (k, &xk) in input[i * fan_in..(i + 1) * fan_in].iter().enumerate() {
+                        for (g, &dj) in dw[k * fan_out..(k + 1) * fan_out].iter_mut().zip(d) {
+                            *g += xk * dj;
+                        }
+                    }
+                }
+            }
+            {
+                let db = &mut grads[slot.bias];
+                for i in 0..rows {
+                    for (g, &dj) in db.iter_mut().zip(&dz[i * fan_out..(i + 1) * fan_out]) {
+                        *g += dj;
+                    }
+                }
+            }
+            if l == 0 {
+                break;
+            }
+            // Gradient with respect to this layer's input = previous layer's output.
+            let w = &self.params[slot.weight];
+            let mut dx = vec![0.0; rows * fan_in];
+            for i in 0..rows {
+                let d = &dz[i * fan_out..(i + 1) * fan_out];
+                for k in 0..fan_in {
+                    let wk = &w[k * fan_out..(k + 1) * fan_out];
+                    let mut s = 0.0;
+                    for (&wkj, &dj) in wk.iter().zip(d) {
+                        s += wkj * dj;
+                    }
+                    dx[i * fan_in + k] = s;
+                }
+            }
+            let h = l - 1; // the hidden layer that produced `dx`'s activations
+            if !cache.masks[h].is_empty() {
+                for (v, m) in dx.iter_mut().zip(&cache.masks[h]) {
+                    *v *= m;
+                }
+            }
+            for (v, &a) in dx.iter_mut().zip(&cache.acts[h]) {
+                *v *= activation_grad(self.activation, a);
+            }
+            if let Some((g, beta)) = self.slots[h].norm {
+                dx = self.batch_norm_backward(h, dx, rows, g, beta, cache, grads);
+            }
+            dz = dx;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn batch_norm_backward(
+        &self,
+        h: usize,
+        dy: Vec<f64>,
+        rows: usize,
+        g: usize,
+        beta: usize,
+        cache: &Cache,
+        grads: &mut [Vec<f64>],
+    ) -> Vec<f64> {
+        let n = self.dims[h + 1];
+        let xhat = &cache.xhat[h];
+        let inv_std = &cache.inv_std[h];
+        let gamma = &self.params[g];
+        let mut dgamma = vec![0.0; n];
+        let mut dbeta = vec![0.0; n];
+        for i in 0..rows {
+            for j in 0..n {
+                dgamma[j] += dy[i * n + j] * xhat[i * n + j];
+                dbeta[j] += dy[i * n + j];
+            }
+        }
+        for j in 0..n {
+            grads[g][j] += dgamma[j];
+            grads[beta][j] += dbeta[j];
+        }
+        let mut dz = vec![0.0; rows * n];
+        let batch_stats = cache.mode[h] == Mode::Train && rows > 1;
+        for i in 0..rows {
+            for j in 0..n {
+                let dxhat = dy[i * n + j] * gamma[j];
+                dz[i * n + j] = if batch_stats {
+                    // The batch mean and variance depend on every row.
+                    inv_std[j] / rows as f64
+                        * (rows as f64 * dxhat - dbeta[j] * gamma[j] - xhat[i * n + j] * dgamma[j] * gamma[j])
+                } else {
+                    dxhat * inv_std[j]
+                };
+            }
+        }
+        dz
+    }
+
+    /// Activations of every hidden layer for `x`, in eval mode (no dropout).
+    pub fn hidden_activations(&mut self, x: &[f64], rows: usize) -> Vec<Vec<f64>> {
+        let saved = self.mode;
+        self.mode = Mode::Eval;
+        let mut cache = Cache::default();
+        let mut unused = SimRng::new(0, "unused");
+        self.forward(x, rows, &mut unused, &mut cache);
+        self.mode = saved;
+        cache.acts
+    }
+}
+
+fn activate(activation: Activation, v: f64) -> f64 {
+    match activation {
+        Activation::Relu => v.max(0.0),
+        Activation::Tanh => libm::tanh(v),
+        Activation::Sigmoid => 1.0 / (1.0 + libm::exp(-v)),
+    }
+}
+
+/// Derivative expressed through the activation's output `a`.
+fn activation_grad(activation: Activation, a: f64) -> f64 {
+    match activation {
+        Activation::Relu => {
+            if a > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Activation::Tanh => 1.0 - a * a,
+        Activation::Sigmoid => a * (1.0 - a),
+    }
+}
+
+/// Mean cross-entropy of `logits` against `labels` and its gradient with respect
+/// to the logits. Non-finite logits give a non-finite loss, as they would in torch.
+pub fn cross_entropy(logits: &[f64], labels: &[usize], classes: usize) -> (f64, Vec<f64>) {
+    let rows = labels.len();
+    let mut grad = vec![0.0; logits.len()];
+    let mut total = 0.0;
+    for (i, &y) in labels.iter().enumerate() {
+        let row = &logits[i * classes..(i + 1) * classes];
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut sum = 0.0;
+        for &v in row {
+            sum += libm::exp(v - max);
+        }
+        let log_sum = max + libm::log(sum);
+        total += log_sum - row.get(y).copied().unwrap_or(f64::NAN);
+        for (j, &v) in row.iter().enumerate() {
+            let p = libm::exp(v - log_sum);
+            let target = if j == y { 1.0 } else { 0.0 };
+            grad[i * classes + j] = (p - target) / rows as f64;
+        }
+    }
+    (total / rows.max(1) as f64, grad)
+}
+
+/// Index of the largest logit per row (first on ties; NaN never wins).
+pub fn argmax_rows(logits: &[f64], classes: usize) -> Vec<usize> {
+    logits
+        .chunks(classes)
+        .map(|row| {
+            let mut best = 0;
+            for (j, &v) in row.iter().enumerate() {
+                if v > row[best] {
+                    best = j;
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_model(batch_norm: bool, activation: Activation) -> (Mlp, SimRng) {
+        let mut rng = SimRng::new(1, "init");
+        let config = TrainConfig {
+            hidden_dim: 5,
+            num_layers: 3,
+            batch_norm,
+            activation,
+            ..TrainConfig::default()
+        };
+        (Mlp::new(4, 3, &config, &mut rng), rng)
+    }
+
+    fn loss_of(model: &mut Mlp, x: &[f64], y: &[usize]) -> f64 {
+        let mut rng = SimRng::new(0, "d");
+        let mut cache = Cache::default();
+        let logits = model.forward(x, y.len(), &mut rng, &mut cache);
+        cross_entropy(&logits, y, 3).0
+    }
+
+    /// The hand-written backward pass must agree with finite differences, for
+    /// every activation, with and without batch norm.
+    #[test]
+    fn gradients_match_finite_differences() {
+        for bn in [false, true] {
+            for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+                let (mut model, mut rng) = tiny_model(bn, act);
+                // Zero biases can put a pre-activation exactly on relu's kink,
+                // where finite differences see half a slope: jitter every parameter.
+                for v in model.params.iter_mut().flatten() {
+                    *v += 0.05 * rng.normal();
+                }
+                let x: Vec<f64> = (0..6 * 4).map(|_| rng.normal()).collect();
+                let y = vec![0, 1, 2, 0, 1, 2];
+                let mut cache = Cache::default();
+                let logits = model.forward(&x, 6, &mut rng, &mut cache);
+                let (_, dlogits) = cross_entropy(&logits, &y, 3);
+                let mut grads = model.zeros_like();
+                model.backward(&cache, dlogits, &mut grads);
+                for p in 0..model.params.len() {
+                    for i in 0..model.params[p].len() {
+                        let orig = model.params[p][i];
+                        let h = 1e-6;
+                        model.params[p][i] = orig + h;
+                        let up = loss_of(&mut model.clone(), &x, &y);
+                        model.params[p][i] = orig - h;
+                        let down = loss_of(&mut model.clone(), &x, &y);
+                        model.params[p][i] = orig;
+                        let numeric = (up - down) / (2.0 * h);
+                        let analytic = grads[p][i];
+                        assert!(
+                            (numeric - analytic).abs() < 1e-5 * (1.0 + numeric.abs()),
+                            "bn={bn} {act:?} param {p}[{i}]: numeric {numeric} analytic {analytic}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn eval_mode_is_deterministic_and_skips_dropout() {
+        let mut rng = SimRng::new(1, "init");
+        let config = TrainConfig {
+            dropout_rate: 0.5,
+            hidden_dim: 8,
+            ..TrainConfig::default()
+        };
+        let mut model = Mlp::new(4, 3, &config, &mut rng);
+        let x: Vec<f64> = (0..4 * 4).map(|_| rng.normal()).collect();
+        let mut cache = Cache::default();
+        model.mode = Mode::Eval;
+        let a = model.forward(&x, 4, &mut rng, &mut cache);
+        let b = model.forward(&x, 4, &mut rng, &mut cache);
+        assert_eq!(a, b);
+        model.mode = Mode::Train;
+        let c = model.forward(&x, 4, &mut rng, &mut cache);
+        assert_ne!(a, c, "dropout must act in train mode");
+    }
+
+    #[test]
+    fn cross_entropy_of_uniform_logits_is_ln_classes() {
+        let (loss, grad) = cross_entropy(&[0.0; 8], &[0, 1], 4);
+        assert!((loss - libm::log(4.0)).abs() < 1e-12);
+        assert!((grad.iter().sum::<f64>()).abs() < 1e-12);
+        let (nan_loss, _) = cross_entropy(&[f64::INFINITY, 0.0], &[0], 2);
+        assert!(!nan_loss.is_finite());
+    }
+
+    #[test]
+    fn modes_name_every_module() {
+        let (model, _) = tiny_model(true, Activation::Relu);
+        let names: Vec<String> = model.module_modes(Mode::Eval).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["model", "fc1", "bn1", "fc2", "bn2", "fc3"]);
+    }
+}

@@ -1,0 +1,476 @@
+//! `train.py` as a program: the lines the player reads are rendered from a list
+//! of statements, and the trainer executes exactly that list. A code bug is an
+//! edited statement; `fix_code` parses the replacement with a small recogniser
+//! of the statement forms below and refuses what it does not understand.
+
+use super::model::Mode;
+use serde::{Deserialize, Serialize};
+
+/// What the model output feeds into the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wrap {
+    /// As computed.
+    Plain,
+    /// `.detach()`: cut from the graph, so no gradient flows back.
+    Detached,
+    /// `torch.relu(…)`: negative logits clipped to zero.
+    Relu,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Stmt {
+    /// Setup, comment or blank: shown, not executed.
+    Text { text: String },
+    SetMode { mode: ModeName },
+    EpochLoop,
+    BatchLoop,
+    ZeroGrad,
+    /// A statement with no effect (e.g. `optimizer.zero_grad` without the call).
+    NoOp { text: String },
+    Forward { wrap: Wrap },
+    Loss { wrap: Wrap },
+    Backward,
+    Step,
+    Validate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeName {
+    Train,
+    Eval,
+}
+
+impl From<ModeName> for Mode {
+    fn from(m: ModeName) -> Mode {
+        match m {
+            ModeName::Train => Mode::Train,
+            ModeName::Eval => Mode::Eval,
+        }
+    }
+}
+
+impl Stmt {
+    pub fn text(&self) -> String {
+        let wrap = |w: Wrap, inner: &str| match w {
+            Wrap::Plain => inner.to_string(),
+            Wrap::Detached => format!("{inner}.detach()"),
+            Wrap::Relu => format!("torch.relu({inner})"),
+        };
+        match self {
+            Stmt::Text { text } | Stmt::NoOp { text } => text.clone(),
+            Stmt::SetMode { mode: ModeName::Train } => "model.train()".into(),
+            Stmt::SetMode { mode: ModeName::Eval } => "model.eval()".into(),
+            Stmt::EpochLoop => "for epoch in range(EPOCHS):".into(),
+            Stmt::BatchLoop => "for x, y in train_loader:".into(),
+            Stmt::ZeroGrad => "optimizer.zero_grad()".into(),
+            Stmt::Forward { wrap: w } => format!("output = {}", wrap(*w, "model(x)")),
+            Stmt::Loss { wrap: w } => format!("loss = criterion({}, y)", wrap(*w, "output")),
+            Stmt::Backward => "loss.backward()".into(),
+            Stmt::Step => "optimizer.step()".into(),
+            Stmt::Validate => "val_loss, val_acc = evaluate(model, val_loader)".into(),
+        }
+    }
+
+    fn is_loop(&self) -> bool {
+        matches!(self, Stmt::EpochLoop | Stmt::BatchLoop)
+    }
+
+    /// Statements that do something when executed.
+    pub fn is_executable(&self) -> bool {
+        !matches!(self, Stmt::Text { .. } | Stmt::NoOp { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProgramError {
+    #[error("line {line}: cannot understand `{text}` (fix_code accepts: {forms})")]
+    Unrecognised { line: usize, text: String, forms: String },
+    #[error("line {line} does not exist (train.py has {count} lines)")]
+    NoSuchLine { line: usize, count: usize },
+    #[error("line {line} is a loop header; fix_code edits the statements inside the loops")]
+    LoopHeader { line: usize },
+    #[error("line {line}: a loop header cannot be written here; fix_code edits one statement")]
+    NewLoop { line: usize },
+    #[error("line {line}: indentation must be a multiple of 4 spaces")]
+    Indentation { line: usize },
+    #[error("train.py must have exactly one `for epoch` loop with one `for x, y in train_loader` loop inside it")]
+    Structure,
+}
+
+/// Forms fix_code recognises, as written by a careful programmer.
+const FORMS: &str = "model.train(), model.eval(), optimizer.zero_grad(), output = model(x), \
+output = model(x).detach(), output = torch.relu(model(x)), loss = criterion(output, y), \
+loss = criterion(output.detach(), y), loss = criterion(torch.relu(output), y), loss.backward(), \
+optimizer.step(), val_loss, val_acc = evaluate(model, val_loader), pass, a # comment";
+
+/// Recognise one statement. Spacing is free; a trailing `# comment` is ignored
+/// for meaning (callers keep it for display with `split_comment`).
+pub fn parse_statement(text: &str) -> Option<Stmt> {
+    let trimmed = text.trim();
+    let code = trimmed.split('#').next().unwrap_or("").trim();
+    if code.is_empty() {
+        return Some(Stmt::Text {
+            text: trimmed.to_string(),
+        });
+    }
+    let canonical: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let canonical = canonical.trim_end_matches(';');
+    let stmt = match canonical {
+        "model.train()" | "model.train(True)" | "model.train(mode=True)" => Stmt::SetMode {
+            mode: ModeName::Train,
+        },
+        "model.eval()" | "model.train(False)" | "model.train(mode=False)" => Stmt::SetMode {
+            mode: ModeName::Eval,
+        },
+        "forepochinrange(EPOCHS):" => Stmt::EpochLoop,
+        "forx,yintrain_loader:" | "for(x,y)intrain_loader:" => Stmt::BatchLoop,
+        "optimizer.zero_grad()"
+        | "optimizer.zero_grad(set_to_none=True)"
+        | "optimizer.zero_grad(set_to_none=False)"
+        | "model.zero_grad()" => Stmt::ZeroGrad,
+        "output=model(x)" | "output=model.forward(x)" => Stmt::Forward { wrap: Wrap::Plain },
+        "output=model(x).detach()" => Stmt::Forward { wrap: Wrap::Detached },
+        "output=torch.relu(model(x))" | "output=F.relu(model(x))" | "output=model(x).relu()" => {
+            Stmt::Forward { wrap: Wrap::Relu }
+        }
+        "loss=criterion(output,y)" => Stmt::Loss { wrap: Wrap::Plain },
+        "loss=criterion(output.detach(),y)" => Stmt::Loss { wrap: Wrap::Detached },
+        "loss=criterion(torch.relu(output),y)" | "loss=criterion(F.relu(output),y)" => {
+            Stmt::Loss { wrap: Wrap::Relu }
+        }
+        "loss.backward()" => Stmt::Backward,
+        "optimizer.step()" => Stmt::Step,
+        "val_loss,val_acc=evaluate(model,val_loader)" => Stmt::Validate,
+        "pass" | "optimizer.zero_grad" | "model.zero_grad" | "optimizer.step" | "loss.backward"
+        | "model.train" | "model.eval" => Stmt::NoOp {
+            text: trimmed.to_string(),
+        },
+        _ => return None,
+    };
+    Some(stmt)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub indent: usize,
+    pub stmt: Stmt,
+    /// A trailing `# comment` shown after an executable statement.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
+}
+
+impl Line {
+    pub fn render(&self) -> String {
+        let pad = "    ".repeat(self.indent);
+        let body = self.stmt.text();
+        if self.comment.is_empty() {
+            format!("{pad}{body}")
+        } else if body.is_empty() {
+            format!("{pad}{}", self.comment)
+        } else {
+            format!("{pad}{body}  {}", self.comment)
+        }
+    }
+}
+
+/// One executable block of the program.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Stmt(Stmt),
+    EpochLoop(Vec<Node>),
+    BatchLoop(Vec<Node>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub lines: Vec<Line>,
+}
+
+/// The training script every task starts from (tasks edit it).
+pub const STANDARD_SOURCE: &str = "import torch
+import torch.nn as nn
+from model import build_model
+from data import make_loaders, evaluate
+
+train_loader, val_loader = make_loaders(batch_size=BATCH_SIZE)
+model = build_model()
+optimizer = make_optimizer(model.parameters(), lr=LR)
+criterion = nn.CrossEntropyLoss()
+
+for epoch in range(EPOCHS):
+    model.train()
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        output = model(x)
+        loss = criterion(output, y)
+        loss.backward()
+        optimizer.step()
+    val_loss, val_acc = evaluate(model, val_loader)";
+
+fn split_comment(text: &str) -> (String, String) {
+    match text.find('#') {
+        Some(at) => (text[..at].trim().to_string(), text[at..].trim().to_string()),
+        None => (text.trim().to_string(), String::new()),
+    }
+}
+
+impl Program {
+    pub fn standard() -> Self {
+        // The standard source is a constant that the tests parse; it cannot fail.
+        Self::parse(STANDARD_SOURCE).unwrap_or(Program { lines: Vec::new() })
+    }
+
+    /// Parse a whole script. Outside the loops, unrecognised lines are setup text;
+    /// inside them every line must be a recognised statement.
+    pub fn parse(source: &str) -> Result<Self, ProgramError> {
+        let mut lines = Vec::new();
+        for (i, raw) in source.lines().enumerate() {
+            let number = i + 1;
+            let spaces = raw.len() - raw.trim_start_matches(' ').len();
+            if spaces % 4 != 0 {
+                return Err(ProgramError::Indentation { line: number });
+            }
+            let indent = spaces / 4;
+            let (code, comment) = split_comment(raw);
+            let stmt = match parse_statement(&code) {
+                Some(stmt) => stmt,
+                None if indent == 0 => Stmt::Text { text: code.clone() },
+                None => {
+                    return Err(ProgramError::Unrecognised {
+                        line: number,
+                        text: raw.trim().to_string(),
+                        forms: FORMS.to_string(),
+                    });
+                }
+            };
+            let (stmt, comment) = match stmt {
+                Stmt::Text { text } if text.is_empty() => (Stmt::Text { text: comment }, String::new()),
+                other => (other, comment),
+            };
+            lines.push(Line { indent, stmt, comment });
+        }
+        let program = Program { lines };
+        program.tree()?;
+        Ok(program)
+    }
+
+    pub fn render(&self) -> String {
+        self.lines.iter().map(Line::render).collect::<Vec<_>>().join("\n")
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Replace line `number` (1-based) with `replacement`, keeping its indentation.
+    pub fn replace_line(&mut self, number: usize, replacement: &str) -> Result<(), ProgramError> {
+        let count = self.lines.len();
+        let index = number
+            .checked_sub(1)
+            .filter(|&i| i < count)
+            .ok_or(ProgramError::NoSuchLine { line: number, count })?;
+        if self.lines[index].stmt.is_loop() {
+            return Err(ProgramError::LoopHeader { line: number });
+        }
+        let (code, comment) = split_comment(replacement);
+        let stmt = parse_statement(&code).ok_or_else(|| ProgramError::Unrecognised {
+            line: number,
+            text: replacement.trim().to_string(),
+            forms: FORMS.to_string(),
+        })?;
+        if stmt.is_loop() {
+            return Err(ProgramError::NewLoop { line: number });
+        }
+        let stmt = match stmt {
+            Stmt::Text { text } if text.is_empty() => Stmt::Text { text: comment.clone() },
+            other => other,
+        };
+        let comment = if matches!(stmt, Stmt::Text { .. }) { String::new() } else { comment };
+        let mut next = self.clone();
+        next.lines[index] = Line {
+            indent: self.lines[index].indent,
+            stmt,
+            comment,
+        };
+        next.tree()?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Make sure the first statement of the epoch loop puts the model in train
+    /// mode: `fix_model_mode`. Rewrites an existing mode line, or a comment or
+    /// no-op standing in its place; otherwise inserts one. Returns the line number.
+    pub fn ensure_train_mode(&mut self) -> usize {
+        let Some(loop_at) = self.lines.iter().position(|l| l.stmt == Stmt::EpochLoop) else {
+            return 0;
+        };
+        let indent = self.lines[loop_at].indent + 1;
+        let train = Line {
+            indent,
+            stmt: Stmt::SetMode { mode: ModeName::Train },
+            comment: String::new(),
+        };
+        let first = loop_at + 1;
+        match self.lines.get(first) {
+            Some(line)
+                if line.indent == indent
+                    && matches!(line.stmt, Stmt::SetMode { .. } | Stmt::NoOp { .. } | Stmt::Text { .. }) =>
+            {
+                self.lines[first] = train;
+            }
+            _ => self.lines.insert(first, train),
+        }
+        first + 1
+    }
+
+    /// The executable structure: top-level statements, then the epoch loop with
+    /// the batch loop inside it.
+    pub fn tree(&self) -> Result<Vec<Node>, ProgramError> {
+        let mut at = 0;
+        let nodes = build(&self.lines, &mut at, 0)?;
+        let epoch_loops: Vec<&Vec<Node>> = nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::EpochLoop(body) => Some(body),
+                _ => None,
+            })
+            .collect();
+        let [body] = epoch_loops.as_slice() else {
+            return Err(ProgramError::Structure);
+        };
+        let batch_loops = body.iter().filter(|n| matches!(n, Node::BatchLoop(_))).count();
+        let nested_epoch = body.iter().any(|n| matches!(n, Node::EpochLoop(_)));
+        let stray_batch = nodes.iter().any(|n| matches!(n, Node::BatchLoop(_)));
+        if batch_loops != 1 || nested_epoch || stray_batch {
+            return Err(ProgramError::Structure);
+        }
+        Ok(nodes)
+    }
+}
+
+fn build(lines: &[Line], at: &mut usize, indent: usize) -> Result<Vec<Node>, ProgramError> {
+    let mut nodes = Vec::new();
+    while let Some(line) = lines.get(*at) {
+        if !line.stmt.is_executable() && !line.stmt.is_loop() {
+            *at += 1; // text and no-ops never change the block structure
+            continue;
+        }
+        if line.indent < indent {
+            break;
+        }
+        if line.indent > indent {
+            return Err(ProgramError::Indentation { line: *at + 1 });
+        }
+        *at += 1;
+        match &line.stmt {
+            Stmt::EpochLoop => nodes.push(Node::EpochLoop(build(lines, at, indent + 1)?)),
+            Stmt::BatchLoop => {
+                let body = build(lines, at, indent + 1)?;
+                if body.iter().any(|n| !matches!(n, Node::Stmt(_))) {
+                    return Err(ProgramError::Structure);
+                }
+                nodes.push(Node::BatchLoop(body));
+            }
+            stmt => nodes.push(Node::Stmt(stmt.clone())),
+        }
+    }
+    Ok(nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_program_round_trips() {
+        let program = Program::parse(STANDARD_SOURCE).unwrap();
+        assert_eq!(program.render(), STANDARD_SOURCE);
+        assert_eq!(program.line_count(), 19);
+        assert_eq!(program, Program::standard());
+    }
+
+    #[test]
+    fn replacement_is_tolerant_of_spacing_and_keeps_indentation() {
+        let mut p = Program::standard();
+        p.replace_line(14, "optimizer.zero_grad").unwrap();
+        assert_eq!(p.lines[13].render(), "        optimizer.zero_grad");
+        p.replace_line(14, "  optimizer . zero_grad( )  ").unwrap();
+        assert_eq!(p.lines[13].stmt, Stmt::ZeroGrad);
+        assert_eq!(p.render(), STANDARD_SOURCE);
+    }
+
+    #[test]
+    fn comments_survive_on_executable_lines() {
+        let mut p = Program::standard();
+        p.replace_line(12, "model.eval()  # BN frozen").unwrap();
+        assert_eq!(p.lines[11].render(), "    model.eval()  # BN frozen");
+        p.replace_line(12, "# evaluate() restores train mode").unwrap();
+        assert_eq!(p.lines[11].render(), "    # evaluate() restores train mode");
+    }
+
+    #[test]
+    fn unknown_statements_are_refused_not_guessed() {
+        let mut p = Program::standard();
+        let err = p.replace_line(14, "optimizer.zero_grads()").unwrap_err();
+        assert!(err.to_string().starts_with("line 14: cannot understand `optimizer.zero_grads()`"));
+        assert_eq!(p, Program::standard());
+        assert_eq!(
+            p.replace_line(11, "pass").unwrap_err(),
+            ProgramError::LoopHeader { line: 11 }
+        );
+        assert_eq!(
+            p.replace_line(0, "pass").unwrap_err(),
+            ProgramError::NoSuchLine { line: 0, count: 19 }
+        );
+        assert_eq!(
+            p.replace_line(99, "pass").unwrap_err(),
+            ProgramError::NoSuchLine { line: 99, count: 19 }
+        );
+        assert_eq!(
+            p.replace_line(14, "for x, y in train_loader:").unwrap_err(),
+            ProgramError::NewLoop { line: 14 }
+        );
+    }
+
+    #[test]
+    fn variants_parse_to_their_statements() {
+        assert_eq!(
+            parse_statement("loss = criterion(output.detach(), y)"),
+            Some(Stmt::Loss { wrap: Wrap::Detached })
+        );
+        assert_eq!(
+            parse_statement("output = torch.relu(model(x))"),
+            Some(Stmt::Forward { wrap: Wrap::Relu })
+        );
+        assert!(matches!(parse_statement("optimizer.zero_grad"), Some(Stmt::NoOp { .. })));
+        assert_eq!(parse_statement("import os"), None);
+    }
+
+    #[test]
+    fn ensure_train_mode_rewrites_or_inserts() {
+        let mut p = Program::standard();
+        p.replace_line(12, "model.eval()").unwrap();
+        assert_eq!(p.ensure_train_mode(), 12);
+        assert_eq!(p, Program::standard());
+        let mut q = Program::parse(&STANDARD_SOURCE.replace("    model.train()\n", "")).unwrap();
+        assert_eq!(q.line_count(), 18);
+        q.ensure_train_mode();
+        assert_eq!(q, Program::standard());
+    }
+
+    #[test]
+    fn broken_structure_is_rejected() {
+        assert_eq!(Program::parse("x = 1").unwrap_err(), ProgramError::Structure);
+        assert!(matches!(
+            Program::parse("for epoch in range(EPOCHS):\n  model.train()"),
+            Err(ProgramError::Indentation { line: 2 })
+        ));
+        assert!(matches!(
+            Program::parse("for epoch in range(EPOCHS):\n    frobnicate()"),
+            Err(ProgramError::Unrecognised { line: 2, .. })
+        ));
+    }
+}

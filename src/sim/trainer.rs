@@ -1,0 +1,527 @@
+//! Runs one training: builds the data and the model, executes `train.py`'s
+//! statements epoch by epoch, and returns everything measured on the way in a
+//! [`RunTrace`]. An [`EpochObserver`] sees each epoch as it finishes and may stop
+//! the run (Ctrl-C); it is how training events leave the simulator.
+
+use super::config::{Callback, TrainConfig};
+use super::data::{DataBatchStats, DataPatch, DataSpec, Dataset};
+use super::model::{Cache, Mlp, Mode, argmax_rows, cross_entropy};
+use super::optim::{Optimizer, clip_global_norm, global_norm};
+use super::program::{Node, Program, Stmt, Wrap};
+use super::rng::SimRng;
+use serde::{Deserialize, Serialize};
+
+/// A gradient norm above this (mean over epochs) is "exploding".
+pub const EXPLODING_NORM: f64 = 10.0;
+/// A gradient norm below this (mean over epochs) is "vanishing".
+pub const VANISHING_NORM: f64 = 1e-6;
+
+/// Everything a run needs. Same spec, same trace, bit for bit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    pub data: DataSpec,
+    pub patches: Vec<DataPatch>,
+    pub config: TrainConfig,
+    pub program: Program,
+    pub seed: u64,
+}
+
+/// Metrics of one finished epoch. Non-finite values stay non-finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochRecord {
+    /// 1-based.
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    pub val_accuracy: f64,
+    /// Mean global gradient norm over the epoch's backward passes.
+    pub grad_norm: f64,
+    pub learning_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Completed,
+    Stopped { epoch: usize, reason: String },
+    Failed { epoch: usize, message: String, details: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerGradStats {
+    pub layer_name: String,
+    /// Mean weight-gradient norm per epoch (NaN where it was not finite).
+    pub norm_history: Vec<f64>,
+    pub mean_norm: f64,
+    pub max_norm: f64,
+    pub is_exploding: bool,
+    pub is_vanishing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerWeightStats {
+    pub layer_name: String,
+    pub norm: f64,
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Share (percent) of the layer's units whose output is constant over the
+    /// validation set (always-zero relus, saturated sigmoids).
+    pub dead_neuron_pct: f64,
+    pub has_nan: bool,
+    pub has_inf: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunTrace {
+    pub epochs: Vec<EpochRecord>,
+    pub outcome: Outcome,
+    pub gradient_stats: Vec<LayerGradStats>,
+    pub weight_stats: Vec<LayerWeightStats>,
+    /// Module → mode during the last training step ("train"/"eval").
+    pub modes: Vec<(String, &'static str)>,
+    pub data_stats: DataBatchStats,
+    /// Validation confusion matrix of the final model: rows true, columns predicted.
+    pub confusion_matrix: Vec<Vec<usize>>,
+}
+
+impl RunTrace {
+    pub fn final_epoch(&self) -> Option<&EpochRecord> {
+        self.epochs.last()
+    }
+
+    pub fn diverged(&self) -> bool {
+        matches!(self.outcome, Outcome::Failed { .. })
+    }
+}
+
+/// Whether to go on after an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Sees a run as it happens.
+pub trait EpochObserver {
+    fn epoch_finished(&mut self, record: &EpochRecord, total_epochs: usize) -> Flow;
+}
+
+/// An observer that watches nothing and never stops a run.
+pub struct Unobserved;
+
+impl EpochObserver for Unobserved {
+    fn epoch_finished(&mut self, _: &EpochRecord, _: usize) -> Flow {
+        Flow::Continue
+    }
+}
+
+/// The mutable state `train.py` acts on.
+struct Machine<'a> {
+    config: &'a TrainConfig,
+    data: &'a Dataset,
+    model: Mlp,
+    optimizer: Optimizer,
+    grads: Vec<Vec<f64>>,
+    cache: Cache,
+    dropout_rng: SimRng,
+    shuffle_rng: SimRng,
+    augment_rng: SimRng,
+    glitch: Option<(usize, f64)>,
+    // Per batch.
+    batch_x: Vec<f64>,
+    batch_y: Vec<usize>,
+    /// What `output = …` produced (after any wrap).
+    logits: Vec<f64>,
+    output_wrap: Wrap,
+    dlogits: Option<Vec<f64>>,
+    last_grad_norm: f64,
+    loss: f64,
+    // Per epoch.
+    epoch: usize,
+    lr: f64,
+    loss_sum: f64,
+    batches: usize,
+    layer_norm_sums: Vec<f64>,
+    grad_norm_sum: f64,
+    backward_calls: usize,
+    validated: Option<(f64, f64)>,
+    last_train_mode: Mode,
+    failure: Option<(String, String)>,
+}
+
+/// Train once. Pure: the same spec always gives the same trace.
+pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
+    let data = spec.data.build(spec.seed, &spec.patches);
+    let config = &spec.config;
+    let mut init_rng = SimRng::new(spec.seed, "init");
+    let model = Mlp::new(spec.data.features, spec.data.classes, config, &mut init_rng);
+    let layers = model.layer_count();
+    let optimizer = Optimizer::new(config.optimizer, config.momentum, config.weight_decay, &model.params);
+    let grads = model.zeros_like();
+    let faults = &spec.data.faults;
+    let mut m = Machine {
+        config,
+        data: &data,
+        model,
+        optimizer,
+        grads,
+        cache: Cache::default(),
+        dropout_rng: SimRng::new(spec.seed, "dropout"),
+        shuffle_rng: SimRng::new(spec.seed, "shuffle"),
+        augment_rng: SimRng::new(spec.seed, "augment"),
+        glitch: (faults.glitch_epoch > 0).then_some((faults.glitch_epoch, faults.glitch_scale)),
+        batch_x: Vec::new(),
+        batch_y: Vec::new(),
+        logits: Vec::new(),
+        output_wrap: Wrap::Plain,
+        dlogits: None,
+        last_grad_norm: 0.0,
+        loss: f64::NAN,
+        epoch: 0,
+        lr: config.learning_rate,
+        loss_sum: 0.0,
+        batches: 0,
+        layer_norm_sums: vec![0.0; layers],
+        grad_norm_sum: 0.0,
+        backward_calls: 0,
+        validated: None,
+        last_train_mode: Mode::Train,
+        failure: None,
+    };
+    // A program that fails its structure check cannot reach here through the
+    // engine (edits are checked); an empty tree simply trains nothing.
+    let tree = spec.program.tree().unwrap_or_default();
+    let mut epochs = Vec::new();
+    let mut layer_history: Vec<Vec<f64>> = vec![Vec::new(); layers];
+    let mut outcome = Outcome::Completed;
+    let mut best_val = f64::INFINITY;
+    let mut best_epoch = 0;
+
+    'program: for node in &tree {
+        match node {
+            Node::Stmt(stmt) => m.exec(stmt),
+            Node::BatchLoop(_) => {}
+            Node::EpochLoop(body) => {
+                for epoch in 0..config.epochs {
+                    m.begin_epoch(epoch);
+                    for inner in body {
+                        match inner {
+                            Node::Stmt(stmt) => m.exec(stmt),
+                            Node::BatchLoop(batch_body) => m.batch_loop(batch_body),
+                            Node::EpochLoop(_) => {}
+                        }
+                        if m.failure.is_some() {
+                            break;
+                        }
+                    }
+                    let record = m.end_epoch();
+                    for (history, sum) in layer_history.iter_mut().zip(&m.layer_norm_sums) {
+                        history.push(if m.backward_calls > 0 {
+                            sum / m.backward_calls as f64
+                        } else {
+                            0.0
+                        });
+                    }
+                    epochs.push(record);
+                    let flow = observer.epoch_finished(&record, config.epochs);
+                    if let Some((message, details)) = m.failure.take() {
+                        outcome = Outcome::Failed {
+                            epoch: epoch + 1,
+                            message,
+                            details,
+                        };
+                        break 'program;
+                    }
+                    if flow == Flow::Stop {
+                        outcome = Outcome::Stopped {
+                            epoch: epoch + 1,
+                            reason: "interrupted by the user".into(),
+                        };
+                        break 'program;
+                    }
+                    if record.val_loss < best_val {
+                        best_val = record.val_loss;
+                        best_epoch = epoch + 1;
+                    } else if config.has_callback(Callback::EarlyStopping)
+                        && epoch + 1 - best_epoch >= config.early_stopping_patience
+                    {
+                        outcome = Outcome::Stopped {
+                            epoch: epoch + 1,
+                            reason: format!(
+                                "early_stopping: val_loss has not improved for {} epochs (best {:.4} at epoch {})",
+                                config.early_stopping_patience, best_val, best_epoch
+                            ),
+                        };
+                        break 'program;
+                    }
+                }
+            }
+        }
+    }
+    m.finish(epochs, outcome, layer_history)
+}
+
+impl Machine<'_> {
+    fn begin_epoch(&mut self, epoch: usize) {
+        self.epoch = epoch;
+        self.lr = self.config.lr_at(epoch);
+        self.loss_sum = 0.0;
+        self.batches = 0;
+        self.layer_norm_sums.iter_mut().for_each(|s| *s = 0.0);
+        self.grad_norm_sum = 0.0;
+        self.backward_calls = 0;
+        self.validated = None;
+    }
+
+    fn batch_loop(&mut self, body: &[Node]) {
+        let train = &self.data.train;
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        self.shuffle_rng.shuffle(&mut order);
+        let d = train.features;
+        let batch = self.config.batch_size.max(1);
+        for (b, chunk) in order.chunks(batch).enumerate() {
+            self.batch_x.clear();
+            self.batch_y.clear();
+            for &i in chunk {
+                self.batch_x.extend_from_slice(train.row(i));
+                self.batch_y.push(train.y[i]);
+            }
+            if self.config.augmentation_noise > 0.0 {
+                for v in self.batch_x.iter_mut() {
+                    *v += self.augment_rng.normal() * self.config.augmentation_noise;
+                }
+            }
+            if let Some((glitch_epoch, scale)) = self.glitch
+                && glitch_epoch == self.epoch + 1
+                && b == 0
+            {
+                self.batch_x.iter_mut().for_each(|v| *v *= scale);
+            }
+            debug_assert_eq!(self.batch_x.len(), chunk.len() * d);
+            self.dlogits = None;
+            self.loss = f64::NAN;
+            for node in body {
+                if let Node::Stmt(stmt) = node {
+                    self.exec(stmt);
+                }
+            }
+            self.batches += 1;
+            self.loss_sum += self.loss;
+            if !self.loss.is_finite() {
+                let step = self.epoch * order.len().div_ceil(batch) + b + 1;
+                self.failure = Some((
+                    format!(
+                        "RuntimeError: loss is {} at epoch {}, step {} (lr={})",
+                        if self.loss.is_nan() { "NaN" } else { "inf" },
+                        self.epoch + 1,
+                        step,
+                        fmt_g(self.lr)
+                    ),
+                    format!(
+                        "non-finite loss in batch {} of epoch {}/{}; global gradient norm at the last backward pass: {}",
+                        b + 1,
+                        self.epoch + 1,
+                        self.config.epochs,
+                        fmt_g(self.last_grad_norm)
+                    ),
+                ));
+                return;
+            }
+        }
+    }
+
+    fn exec(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Text { .. } | Stmt::NoOp { .. } | Stmt::EpochLoop | Stmt::BatchLoop => {}
+            Stmt::SetMode { mode } => self.model.mode = (*mode).into(),
+            Stmt::ZeroGrad => self.grads.iter_mut().for_each(|g| g.iter_mut().for_each(|v| *v = 0.0)),
+            Stmt::Forward { wrap } => {
+                let rows = self.batch_y.len();
+                self.last_train_mode = self.model.mode;
+                let mut logits = self
+                    .model
+                    .forward(&self.batch_x, rows, &mut self.dropout_rng, &mut self.cache);
+                if *wrap == Wrap::Relu {
+                    logits.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                self.logits = logits;
+                self.output_wrap = *wrap;
+            }
+            Stmt::Loss { wrap } => {
+                let mut input = self.logits.clone();
+                if *wrap == Wrap::Relu {
+                    input.iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                let (loss, mut grad) = cross_entropy(&input, &self.batch_y, self.data.classes);
+                self.loss = loss;
+                if *wrap == Wrap::Relu || self.output_wrap == Wrap::Relu {
+                    // relu passes gradient only where its input was positive; a
+                    // relu'd output is positive exactly where the raw logit was.
+                    for (g, &z) in grad.iter_mut().zip(&self.logits) {
+                        if z <= 0.0 {
+                            *g = 0.0;
+                        }
+                    }
+                }
+                let detached = *wrap == Wrap::Detached || self.output_wrap == Wrap::Detached;
+                self.dlogits = (!detached).then_some(grad);
+            }
+            Stmt::Backward => {
+                if let Some(dlogits) = self.dlogits.take() {
+                    self.model.backward(&self.cache, dlogits, &mut self.grads);
+                }
+                self.backward_calls += 1;
+                self.last_grad_norm = global_norm(&self.grads);
+                self.grad_norm_sum += self.last_grad_norm;
+                for (l, sum) in self.layer_norm_sums.iter_mut().enumerate() {
+                    let w = &self.grads[self.model.weight_index(l)];
+                    *sum += libm::sqrt(w.iter().map(|v| v * v).sum::<f64>());
+                }
+            }
+            Stmt::Step => {
+                if let Some(max_norm) = self.config.effective_clip_norm() {
+                    clip_global_norm(&mut self.grads, max_norm);
+                }
+                self.optimizer.step(&mut self.model.params, &self.grads, self.lr);
+            }
+            Stmt::Validate => {
+                self.model.mode = Mode::Eval;
+                self.validated = Some(self.evaluate());
+            }
+        }
+    }
+
+    /// Validation loss and accuracy in the model's current mode without dropout
+    /// randomness leaking into the training stream.
+    fn evaluate(&mut self) -> (f64, f64) {
+        let val = &self.data.val;
+        if val.is_empty() {
+            return (f64::NAN, f64::NAN);
+        }
+        let saved = self.model.mode;
+        self.model.mode = Mode::Eval;
+        let mut rng = SimRng::new(0, "eval");
+        let mut cache = Cache::default();
+        let logits = self.model.forward(&val.x, val.len(), &mut rng, &mut cache);
+        self.model.mode = saved;
+        let (loss, _) = cross_entropy(&logits, &val.y, self.data.classes);
+        let predicted = argmax_rows(&logits, self.data.classes);
+        let correct = predicted.iter().zip(&val.y).filter(|(p, y)| p == y).count();
+        (loss, correct as f64 / val.len() as f64)
+    }
+
+    fn end_epoch(&mut self) -> EpochRecord {
+        let (val_loss, val_accuracy) = if self.failure.is_some() {
+            (f64::NAN, f64::NAN)
+        } else {
+            self.validated.unwrap_or_else(|| self.evaluate())
+        };
+        EpochRecord {
+            epoch: self.epoch + 1,
+            train_loss: if self.batches > 0 {
+                self.loss_sum / self.batches as f64
+            } else {
+                f64::NAN
+            },
+            val_loss,
+            val_accuracy,
+            grad_norm: if self.backward_calls > 0 {
+                self.grad_norm_sum / self.backward_calls as f64
+            } else {
+                0.0
+            },
+            learning_rate: self.lr,
+        }
+    }
+
+    fn finish(mut self, epochs: Vec<EpochRecord>, outcome: Outcome, history: Vec<Vec<f64>>) -> RunTrace {
+        let gradient_stats = history
+            .into_iter()
+            .enumerate()
+            .map(|(l, norm_history)| {
+                let finite: Vec<f64> = norm_history.iter().copied().filter(|v| v.is_finite()).collect();
+                let mean_norm = if finite.is_empty() {
+                    f64::NAN
+                } else {
+                    finite.iter().sum::<f64>() / finite.len() as f64
+                };
+                let max_norm = finite.iter().copied().fold(f64::NAN, f64::max);
+                LayerGradStats {
+                    layer_name: format!("fc{}", l + 1),
+                    is_exploding: mean_norm > EXPLODING_NORM || norm_history.iter().any(|v| !v.is_finite()),
+                    is_vanishing: mean_norm < VANISHING_NORM,
+                    norm_history,
+                    mean_norm,
+                    max_norm,
+                }
+            })
+            .collect();
+
+        let val = &self.data.val;
+        let acts = self.model.hidden_activations(&val.x, val.len());
+        let layers = self.model.layer_count();
+        let weight_stats = (0..layers)
+            .map(|l| {
+                let w = &self.model.params[self.model.weight_index(l)];
+                let n = w.len().max(1) as f64;
+                let mean = w.iter().sum::<f64>() / n;
+                let var = w.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+                let width = self.model.dims[l + 1];
+                let dead = acts.get(l).map_or(0, |a| count_constant_units(a, width));
+                LayerWeightStats {
+                    layer_name: format!("fc{}", l + 1),
+                    norm: libm::sqrt(w.iter().map(|v| v * v).sum::<f64>()),
+                    mean,
+                    std: libm::sqrt(var),
+                    min: w.iter().copied().fold(f64::INFINITY, f64::min),
+                    max: w.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    dead_neuron_pct: 100.0 * dead as f64 / width as f64,
+                    has_nan: w.iter().any(|v| v.is_nan()),
+                    has_inf: w.iter().any(|v| v.is_infinite()),
+                }
+            })
+            .collect();
+
+        let classes = self.data.classes;
+        let mut confusion_matrix = vec![vec![0; classes]; classes];
+        if !val.is_empty() {
+            let mut rng = SimRng::new(0, "eval");
+            let mut cache = Cache::default();
+            self.model.mode = Mode::Eval;
+            let logits = self.model.forward(&val.x, val.len(), &mut rng, &mut cache);
+            for (&y, p) in val.y.iter().zip(argmax_rows(&logits, classes)) {
+                if let Some(cell) = confusion_matrix.get_mut(y).and_then(|row| row.get_mut(p)) {
+                    *cell += 1;
+                }
+            }
+        }
+        RunTrace {
+            epochs,
+            outcome,
+            gradient_stats,
+            weight_stats,
+            modes: self.model.module_modes(self.last_train_mode),
+            data_stats: self.data.stats(self.config.batch_size),
+            confusion_matrix,
+        }
+    }
+}
+
+/// Units whose activation does not vary across rows.
+fn count_constant_units(acts: &[f64], width: usize) -> usize {
+    (0..width)
+        .filter(|&j| {
+            let mut column = acts.iter().skip(j).step_by(width);
+            let Some(&first) = column.next() else { return false };
+            column.all(|&v| (v - first).abs() < 1e-9)
+        })
+        .count()
+}
+
+/// Format like Python's `%g`: short and exact enough for a learning rate.
+pub fn fmt_g(v: f64) -> String {
+    let s = format!("{v}");
+    if s.len() <= 10 { s } else { format!("{v:.4e}") }
+}
