@@ -24,6 +24,8 @@ pub enum ConfigError {
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
     Relu,
+    /// relu with slope 0.01 below zero: units cannot die outright.
+    LeakyRelu,
     Tanh,
     Sigmoid,
 }
@@ -225,6 +227,7 @@ pub fn parse_optimizer(name: &str) -> Option<OptimizerKind> {
 fn parse_activation(name: &str) -> Option<Activation> {
     match name {
         "relu" => Some(Activation::Relu),
+        "leaky_relu" => Some(Activation::LeakyRelu),
         "tanh" => Some(Activation::Tanh),
         "sigmoid" => Some(Activation::Sigmoid),
         _ => None,
@@ -286,7 +289,7 @@ const TARGETS: &[Target] = &[
     },
     Target {
         name: "activation",
-        expected: "one of relu, tanh, sigmoid",
+        expected: "one of relu, leaky_relu, tanh, sigmoid",
         apply: |c, v| Some(c.activation = parse_activation(word(v)?)?),
     },
     Target {

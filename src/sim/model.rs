@@ -10,6 +10,7 @@ use super::rng::SimRng;
 
 const BN_EPS: f64 = 1e-5;
 const BN_MOMENTUM: f64 = 0.1;
+const LEAKY_SLOPE: f64 = 0.01;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -379,6 +380,13 @@ impl Mlp {
 fn activate(activation: Activation, v: f64) -> f64 {
     match activation {
         Activation::Relu => v.max(0.0),
+        Activation::LeakyRelu => {
+            if v > 0.0 {
+                v
+            } else {
+                LEAKY_SLOPE * v
+            }
+        }
         Activation::Tanh => libm::tanh(v),
         Activation::Sigmoid => 1.0 / (1.0 + libm::exp(-v)),
     }
@@ -392,6 +400,13 @@ fn activation_grad(activation: Activation, a: f64) -> f64 {
                 1.0
             } else {
                 0.0
+            }
+        }
+        Activation::LeakyRelu => {
+            if a > 0.0 {
+                1.0
+            } else {
+                LEAKY_SLOPE
             }
         }
         Activation::Tanh => 1.0 - a * a,
@@ -467,7 +482,7 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         for bn in [false, true] {
-            for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+            for act in [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Sigmoid] {
                 let (mut model, mut rng) = tiny_model(bn, act);
                 // Zero biases can put a pre-activation exactly on relu's kink,
                 // where finite differences see half a slope: jitter every parameter.

@@ -309,7 +309,12 @@ impl Machine<'_> {
             }
             self.batches += 1;
             self.loss_sum += self.loss;
-            if !self.loss.is_finite() {
+            // The simulated framework trains in float32: a value past its range is
+            // inf there (and turns the weights NaN one step later), so the run
+            // fails where PyTorch's would even though f64 could carry on.
+            if !fits_f32(self.loss) || !fits_f32(self.last_grad_norm) {
+                self.loss = if self.loss.is_nan() { f64::NAN } else { f64::INFINITY };
+                self.loss_sum = self.loss;
                 let step = self.epoch * order.len().div_ceil(batch) + b + 1;
                 self.failure = Some((
                     format!(
@@ -507,6 +512,10 @@ impl Machine<'_> {
             confusion_matrix,
         }
     }
+}
+
+fn fits_f32(v: f64) -> bool {
+    v.is_finite() && v.abs() <= f64::from(f32::MAX)
 }
 
 /// Units whose activation does not vary across rows.
