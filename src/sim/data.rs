@@ -31,7 +31,7 @@ fn one() -> f64 {
 }
 
 /// Faults injected into the rows. All default to off.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataFaults {
     /// Share of validation rows replaced by copies of training rows.
@@ -49,6 +49,18 @@ pub struct DataFaults {
     pub glitch_epoch: usize,
     #[serde(default = "one")]
     pub glitch_scale: f64,
+}
+
+impl Default for DataFaults {
+    fn default() -> Self {
+        DataFaults {
+            leakage: 0.0,
+            label_noise: 0.0,
+            nan_rows: 0,
+            glitch_epoch: 0,
+            glitch_scale: 1.0,
+        }
+    }
 }
 
 /// What `patch_data_loader` can do.

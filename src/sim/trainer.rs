@@ -73,10 +73,21 @@ pub struct LayerWeightStats {
     pub has_inf: bool,
 }
 
+/// Metrics of the model a run ends with: the last epoch's, or the best epoch's
+/// when early stopping restored its weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FinalMetrics {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    pub val_accuracy: f64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunTrace {
     pub epochs: Vec<EpochRecord>,
     pub outcome: Outcome,
+    pub final_metrics: FinalMetrics,
     pub gradient_stats: Vec<LayerGradStats>,
     pub weight_stats: Vec<LayerWeightStats>,
     /// Module → mode during the last training step ("train"/"eval").
@@ -198,6 +209,9 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
     let mut outcome = Outcome::Completed;
     let mut best_val = f64::INFINITY;
     let mut best_epoch = 0;
+    let early_stopping = config.has_callback(Callback::EarlyStopping);
+    let mut best_model: Option<Mlp> = None;
+    let mut restored_epoch = None;
 
     'program: for node in &tree {
         match node {
@@ -244,23 +258,28 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
                     if record.val_loss < best_val {
                         best_val = record.val_loss;
                         best_epoch = epoch + 1;
-                    } else if config.has_callback(Callback::EarlyStopping)
-                        && epoch + 1 - best_epoch >= config.early_stopping_patience
-                    {
+                        if early_stopping {
+                            best_model = Some(m.model.clone());
+                        }
+                    } else if early_stopping && epoch + 1 - best_epoch >= config.early_stopping_patience {
                         outcome = Outcome::Stopped {
                             epoch: epoch + 1,
                             reason: format!(
-                                "early_stopping: val_loss has not improved for {} epochs (best {:.4} at epoch {})",
-                                config.early_stopping_patience, best_val, best_epoch
+                                "early_stopping: val_loss has not improved for {} epochs; restored the weights of epoch {} (val_loss {:.4})",
+                                config.early_stopping_patience, best_epoch, best_val
                             ),
                         };
+                        if let Some(best) = best_model.take() {
+                            m.model = best;
+                            restored_epoch = Some(best_epoch);
+                        }
                         break 'program;
                     }
                 }
             }
         }
     }
-    m.finish(epochs, outcome, layer_history)
+    m.finish(epochs, outcome, layer_history, restored_epoch)
 }
 
 impl Machine<'_> {
@@ -441,7 +460,30 @@ impl Machine<'_> {
         }
     }
 
-    fn finish(mut self, epochs: Vec<EpochRecord>, outcome: Outcome, history: Vec<Vec<f64>>) -> RunTrace {
+    fn finish(
+        mut self,
+        epochs: Vec<EpochRecord>,
+        outcome: Outcome,
+        history: Vec<Vec<f64>>,
+        restored_epoch: Option<usize>,
+    ) -> RunTrace {
+        let final_record = restored_epoch
+            .and_then(|e| epochs.get(e.wrapping_sub(1)))
+            .or(epochs.last());
+        let final_metrics = final_record.map_or(
+            FinalMetrics {
+                epoch: 0,
+                train_loss: f64::NAN,
+                val_loss: f64::NAN,
+                val_accuracy: f64::NAN,
+            },
+            |r| FinalMetrics {
+                epoch: r.epoch,
+                train_loss: r.train_loss,
+                val_loss: r.val_loss,
+                val_accuracy: r.val_accuracy,
+            },
+        );
         let gradient_stats = history
             .into_iter()
             .enumerate()
@@ -505,6 +547,7 @@ impl Machine<'_> {
         RunTrace {
             epochs,
             outcome,
+            final_metrics,
             gradient_stats,
             weight_stats,
             modes: self.model.module_modes(self.last_train_mode),

@@ -1,0 +1,571 @@
+//! Tasks: loading TOML/JSON task files, checking them against the engine's
+//! vocabulary and ranges, and turning a task plus a seed into the concrete
+//! training setup of one episode. Built-in tasks are embedded in the binary.
+
+mod locate;
+pub mod schema;
+
+use crate::sim::data::DataFaults;
+use crate::sim::{ConfigValue, DataSpec, Program, TrainConfig};
+use crate::vocab;
+pub use schema::{ActionRule, Debrief, Difficulty, Dressing, Edit, Recovery, Rubric, TaskFile, Variant, WalkStep};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The built-in tasks: (file name, content).
+pub const BUILTIN: [(&str, &str); 6] = [
+    ("task_001.toml", include_str!("../../tasks/task_001.toml")),
+    ("task_002.toml", include_str!("../../tasks/task_002.toml")),
+    ("task_003.toml", include_str!("../../tasks/task_003.toml")),
+    ("task_004.toml", include_str!("../../tasks/task_004.toml")),
+    ("task_005.toml", include_str!("../../tasks/task_005.toml")),
+    ("task_006.toml", include_str!("../../tasks/task_006.toml")),
+];
+
+/// A located problem in a task file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TaskError {
+    #[error("{file}:{line}:{column}: {field}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        field: String,
+        message: String,
+    },
+    #[error("{file}: cannot read: {message}")]
+    Read { file: String, message: String },
+    #[error("{file}: unsupported extension (task files end in .toml or .json)")]
+    Extension { file: String },
+    #[error("task id '{id}' is defined twice: {first} and {second}")]
+    Duplicate { id: String, first: String, second: String },
+}
+
+/// One step of a path into a task file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for Seg {
+    fn from(s: &str) -> Self {
+        Seg::Key(s.to_string())
+    }
+}
+
+impl From<usize> for Seg {
+    fn from(i: usize) -> Self {
+        Seg::Index(i)
+    }
+}
+
+/// A field path such as `variants[2].config.learning_rate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPath(pub Vec<Seg>);
+
+impl FieldPath {
+    fn with(&self, seg: impl Into<Seg>) -> FieldPath {
+        let mut next = self.clone();
+        next.0.push(seg.into());
+        next
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if i == 0 => write!(f, "{k}")?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        if self.0.is_empty() {
+            write!(f, "(file)")?;
+        }
+        Ok(())
+    }
+}
+
+/// A problem found after parsing, before it is located in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub path: FieldPath,
+    pub message: String,
+}
+
+/// A checked task, ready to play.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub file: TaskFile,
+    /// Where it came from: `builtin:task_001.toml` or a path.
+    pub origin: String,
+    /// sha256 of the file's bytes, hex.
+    pub hash: String,
+}
+
+/// The concrete setup of one episode: a task's variant resolved for a seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub variant: usize,
+    pub variant_name: String,
+    pub data: DataSpec,
+    pub config: TrainConfig,
+    pub program: Program,
+    pub notes: String,
+    pub fixes: Vec<ActionRule>,
+    pub walkthrough: Vec<WalkStep>,
+}
+
+impl Task {
+    pub fn id(&self) -> &str {
+        &self.file.id
+    }
+
+    /// Which variant a seed plays: a ChaCha draw, so consecutive seeds mix.
+    pub fn variant_for_seed(&self, seed: u64) -> usize {
+        let n = self.file.variants.len();
+        if n == 0 {
+            return 0;
+        }
+        crate::sim::rng::SimRng::new(seed, "variant").below(n)
+    }
+
+    /// Resolve variant `index` (0 when the task has none).
+    pub fn scenario(&self, index: usize) -> Result<Scenario, Vec<Problem>> {
+        resolve(&self.file, index)
+    }
+
+    pub fn scenario_for_seed(&self, seed: u64) -> Result<Scenario, Vec<Problem>> {
+        self.scenario(self.variant_for_seed(seed))
+    }
+}
+
+fn problem(path: FieldPath, message: impl Into<String>) -> Problem {
+    Problem {
+        path,
+        message: message.into(),
+    }
+}
+
+fn apply_config(
+    config: &mut TrainConfig,
+    overrides: &BTreeMap<String, ConfigValue>,
+    at: &FieldPath,
+    problems: &mut Vec<Problem>,
+) {
+    for (target, value) in overrides {
+        if let Err(err) = config.set(target, value) {
+            problems.push(problem(at.with(target.as_str()), err.to_string()));
+        }
+    }
+}
+
+fn apply_edits(program: &mut Program, edits: &[Edit], at: &FieldPath, problems: &mut Vec<Problem>) {
+    for (i, edit) in edits.iter().enumerate() {
+        if let Err(err) = program.replace_line(edit.line, &edit.replace) {
+            problems.push(problem(at.with(i), err.to_string()));
+        }
+    }
+}
+
+fn resolve(file: &TaskFile, index: usize) -> Result<Scenario, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut config = TrainConfig::default();
+    apply_config(&mut config, &file.config, &FieldPath(vec!["config".into()]), &mut problems);
+    let mut program = Program::standard();
+    apply_edits(&mut program, &file.edits, &FieldPath(vec!["edits".into()]), &mut problems);
+    let mut data = file.data.clone();
+    let mut notes = file.dressing.notes.clone();
+    let mut fixes = file.fixes.clone();
+    let mut walkthrough = file.walkthrough.clone();
+    let mut variant_name = "base".to_string();
+    if let Some(variant) = file.variants.get(index) {
+        let at = FieldPath(vec!["variants".into(), index.into()]);
+        variant_name = variant.name.clone();
+        apply_config(&mut config, &variant.config, &at.with("config"), &mut problems);
+        apply_edits(&mut program, &variant.edits, &at.with("edits"), &mut problems);
+        let patch = &variant.faults;
+        let faults: &mut DataFaults = &mut data.faults;
+        if let Some(v) = patch.leakage {
+            faults.leakage = v;
+        }
+        if let Some(v) = patch.label_noise {
+            faults.label_noise = v;
+        }
+        if let Some(v) = patch.nan_rows {
+            faults.nan_rows = v;
+        }
+        if let Some(v) = patch.glitch_epoch {
+            faults.glitch_epoch = v;
+        }
+        if let Some(v) = patch.glitch_scale {
+            faults.glitch_scale = v;
+        }
+        if let Some(n) = &variant.notes {
+            notes = n.clone();
+        }
+        fixes.extend(variant.fixes.iter().cloned());
+        if let Some(w) = &variant.walkthrough {
+            walkthrough = w.clone();
+        }
+    }
+    let data_at = FieldPath(vec!["data".into()]);
+    problems.extend(check_data(&data, &data_at));
+    if problems.is_empty() {
+        Ok(Scenario {
+            variant: index,
+            variant_name,
+            data,
+            config,
+            program,
+            notes,
+            fixes,
+            walkthrough,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+fn check_range(problems: &mut Vec<Problem>, at: &FieldPath, name: &str, value: f64, lo: f64, hi: f64) {
+    if !(value.is_finite() && (lo..=hi).contains(&value)) {
+        problems.push(problem(at.with(name), format!("must be in [{lo}, {hi}], got {value}")));
+    }
+}
+
+/// Ranges that bound the cost of a run (see docs/TASKS.md).
+fn check_data(data: &DataSpec, at: &FieldPath) -> Vec<Problem> {
+    let mut p = Vec::new();
+    check_range(&mut p, at, "train_samples", data.train_samples as f64, 8.0, 2000.0);
+    check_range(&mut p, at, "val_samples", data.val_samples as f64, 4.0, 1000.0);
+    check_range(&mut p, at, "features", data.features as f64, 1.0, 64.0);
+    check_range(&mut p, at, "informative", data.informative as f64, 0.0, data.features as f64);
+    check_range(&mut p, at, "classes", data.classes as f64, 2.0, 10.0);
+    check_range(&mut p, at, "class_separation", data.class_separation, 0.0, 20.0);
+    check_range(&mut p, at, "feature_scale", data.feature_scale, 1e-3, 1000.0);
+    check_range(&mut p, at, "feature_offset", data.feature_offset, -1000.0, 1000.0);
+    let f = at.with("faults");
+    let faults = &data.faults;
+    check_range(&mut p, &f, "leakage", faults.leakage, 0.0, 1.0);
+    check_range(&mut p, &f, "label_noise", faults.label_noise, 0.0, 1.0);
+    check_range(&mut p, &f, "nan_rows", faults.nan_rows as f64, 0.0, data.train_samples as f64);
+    check_range(&mut p, &f, "glitch_epoch", faults.glitch_epoch as f64, 0.0, 100.0);
+    check_range(&mut p, &f, "glitch_scale", faults.glitch_scale, 1e-3, 1000.0);
+    p
+}
+
+fn check_rule(rule: &ActionRule, at: &FieldPath, problems: &mut Vec<Problem>) {
+    if !vocab::is_action_type(&rule.action) {
+        problems.push(problem(
+            at.with("action"),
+            format!("unknown action '{}' (known: {})", rule.action, vocab::ACTION_TYPES.join(", ")),
+        ));
+    }
+    if rule.action == "modify_config"
+        && let Some(target) = &rule.target
+        && TrainConfig::canonical_target(target).is_none()
+    {
+        problems.push(problem(at.with("target"), format!("unknown config target '{target}'")));
+    }
+}
+
+fn check_walk_step(step: &WalkStep, at: &FieldPath, problems: &mut Vec<Problem>) {
+    if !vocab::is_action_type(&step.action_type) {
+        problems.push(problem(
+            at.with("action_type"),
+            format!("unknown action '{}'", step.action_type),
+        ));
+    }
+    if let Some(d) = &step.diagnosis
+        && !vocab::is_diagnosis(d)
+    {
+        problems.push(problem(at.with("diagnosis"), format!("unknown diagnosis '{d}'")));
+    }
+}
+
+/// Everything `serde` cannot check: vocabulary, ranges, sums, and that every
+/// variant resolves.
+pub fn validate(file: &TaskFile) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let root = FieldPath::default();
+    if file.id.trim().is_empty() || file.id.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
+        p.push(problem(root.with("id"), "must be non-empty and use only letters, digits, '_' and '-'"));
+    }
+    check_range(&mut p, &root, "max_steps", file.max_steps as f64, 1.0, 500.0);
+    if !vocab::is_diagnosis(&file.root_cause) {
+        p.push(problem(
+            root.with("root_cause"),
+            format!("unknown diagnosis '{}' (known: {})", file.root_cause, vocab::DIAGNOSES.join(", ")),
+        ));
+    }
+    let dressing = root.with("dressing");
+    check_range(&mut p, &dressing, "gpu_memory_total_gb", file.dressing.gpu_memory_total_gb, 0.0, 1024.0);
+    check_range(
+        &mut p,
+        &dressing,
+        "gpu_memory_used_gb",
+        file.dressing.gpu_memory_used_gb,
+        0.0,
+        file.dressing.gpu_memory_total_gb,
+    );
+    let recovery = root.with("recovery");
+    let r = &file.recovery;
+    for (name, value) in [
+        ("min_val_accuracy", r.min_val_accuracy),
+        ("max_duplicate_ratio", r.max_duplicate_ratio),
+    ] {
+        if let Some(v) = value {
+            check_range(&mut p, &recovery, name, v, 0.0, 1.0);
+        }
+    }
+    for (name, value) in [("max_val_loss", r.max_val_loss), ("max_val_loss_rise", r.max_val_loss_rise)] {
+        if let Some(v) = value {
+            check_range(&mut p, &recovery, name, v, 0.0, 1e6);
+        }
+    }
+    if r == &Recovery::default() {
+        p.push(problem(recovery, "needs at least one criterion"));
+    }
+    for (i, rule) in file.fixes.iter().enumerate() {
+        check_rule(rule, &root.with("fixes").with(i), &mut p);
+    }
+    let rubric = root.with("rubric");
+    let rb = &file.rubric;
+    for (name, _) in &rb.evidence {
+        if !vocab::INSPECTIONS.contains(&name.as_str()) {
+            p.push(problem(
+                rubric.with("evidence").with(name.as_str()),
+                format!("'{name}' is not an inspection (known: {})", vocab::INSPECTIONS.join(", ")),
+            ));
+        }
+    }
+    let weights = [rb.fix, rb.recovered, rb.diagnosis, rb.wrong_diagnosis_penalty];
+    let total: f64 = rb.evidence.values().sum::<f64>() + rb.fix + rb.recovered + rb.diagnosis;
+    if weights.iter().chain(rb.evidence.values()).any(|w| !w.is_finite() || *w < 0.0) {
+        p.push(problem(rubric.clone(), "weights must be finite and not negative"));
+    } else if (total - 1.0).abs() > 1e-6 {
+        p.push(problem(
+            rubric.clone(),
+            format!("evidence + fix + recovered + diagnosis must sum to 1, got {total}"),
+        ));
+    }
+    for (i, rule) in rb.red_herrings.iter().enumerate() {
+        let at = rubric.with("red_herrings").with(i);
+        check_rule(rule, &at, &mut p);
+        if rule.penalty.is_none() {
+            p.push(problem(at.with("penalty"), "a red herring needs a penalty"));
+        }
+    }
+    for (i, step) in file.walkthrough.iter().enumerate() {
+        check_walk_step(step, &root.with("walkthrough").with(i), &mut p);
+    }
+    let variants = file.variants.len().max(1);
+    for index in 0..variants {
+        if let Err(problems) = resolve(file, index) {
+            p.extend(problems);
+        }
+        if let Some(v) = file.variants.get(index) {
+            let at = root.with("variants").with(index);
+            for (i, rule) in v.fixes.iter().enumerate() {
+                check_rule(rule, &at.with("fixes").with(i), &mut p);
+            }
+            for (i, step) in v.walkthrough.iter().flatten().enumerate() {
+                check_walk_step(step, &at.with("walkthrough").with(i), &mut p);
+            }
+        }
+    }
+    p.dedup();
+    let resolved_walk = (0..variants).all(|i| resolve(file, i).is_ok_and(|s| !s.walkthrough.is_empty()));
+    if !resolved_walk && p.is_empty() {
+        p.push(problem(root.with("walkthrough"), "every variant needs a walkthrough"));
+    }
+    p
+}
+
+/// Parse and check one task file's text. `name` decides the format and is
+/// used in messages.
+pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<TaskError>> {
+    let is_json = name.ends_with(".json");
+    if !is_json && !name.ends_with(".toml") {
+        return Err(vec![TaskError::Extension { file: origin.to_string() }]);
+    }
+    let file: TaskFile = if is_json {
+        let mut de = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut de).map_err(|err| {
+            let field = err.path().to_string();
+            let inner = err.into_inner();
+            vec![TaskError::Invalid {
+                file: origin.to_string(),
+                line: inner.line(),
+                column: inner.column(),
+                field,
+                message: strip_position(&inner.to_string()),
+            }]
+        })?
+    } else {
+        let de = toml::Deserializer::parse(text).map_err(|err| vec![toml_error(origin, text, "(file)", &err)])?;
+        serde_path_to_error::deserialize(de).map_err(|err| {
+            let field = err.path().to_string();
+            vec![toml_error(origin, text, &field, err.inner())]
+        })?
+    };
+    let problems = validate(&file);
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|p| {
+                let (line, column) = locate::locate(text, is_json, &p.path);
+                TaskError::Invalid {
+                    file: origin.to_string(),
+                    line,
+                    column,
+                    field: p.path.to_string(),
+                    message: p.message,
+                }
+            })
+            .collect());
+    }
+    let hash = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Task {
+        file,
+        origin: origin.to_string(),
+        hash,
+    })
+}
+
+fn toml_error(origin: &str, text: &str, field: &str, err: &toml::de::Error) -> TaskError {
+    let (line, column) = err
+        .span()
+        .map_or((1, 1), |span| locate::line_col(text, span.start));
+    TaskError::Invalid {
+        file: origin.to_string(),
+        line,
+        column,
+        field: if field == "." { "(file)".into() } else { field.to_string() },
+        message: err.message().trim().to_string(),
+    }
+}
+
+/// serde_json appends " at line L column C"; we print the position up front.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// All tasks of a session: the built-ins plus any task directories.
+#[derive(Debug, Clone, Default)]
+pub struct TaskSet {
+    tasks: Vec<Arc<Task>>,
+}
+
+impl TaskSet {
+    /// The built-in tasks only. They are checked by the test suite, so an
+    /// error here is a build defect; it is still reported, never panicked on.
+    pub fn builtin() -> Result<Self, Vec<TaskError>> {
+        let mut set = TaskSet::default();
+        let mut errors = Vec::new();
+        for (name, text) in BUILTIN {
+            match parse_task(name, &format!("builtin:{name}"), text) {
+                Ok(task) => set.insert(task, &mut errors),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() { Ok(set) } else { Err(errors) }
+    }
+
+    /// Built-ins plus every `.toml`/`.json` file in each directory (sorted by name).
+    pub fn with_dirs(dirs: &[impl AsRef<Path>]) -> Result<Self, Vec<TaskError>> {
+        let mut set = Self::builtin()?;
+        let mut errors = Vec::new();
+        for dir in dirs {
+            let dir = dir.as_ref();
+            let entries = match std::fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(err) => {
+                    errors.push(TaskError::Read {
+                        file: dir.display().to_string(),
+                        message: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let mut paths: Vec<_> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("toml" | "json")))
+                .collect();
+            paths.sort();
+            for path in paths {
+                match load_file(&path) {
+                    Ok(task) => set.insert(task, &mut errors),
+                    Err(mut e) => errors.append(&mut e),
+                }
+            }
+        }
+        if errors.is_empty() { Ok(set) } else { Err(errors) }
+    }
+
+    fn insert(&mut self, task: Task, errors: &mut Vec<TaskError>) {
+        if let Some(existing) = self.get(task.id()) {
+            errors.push(TaskError::Duplicate {
+                id: task.id().to_string(),
+                first: existing.origin.clone(),
+                second: task.origin.clone(),
+            });
+            return;
+        }
+        self.tasks.push(Arc::new(task));
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Task>> {
+        self.tasks.iter().find(|t| t.id() == id).cloned()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Task>> {
+        self.tasks.iter()
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.tasks.iter().map(|t| t.id().to_string()).collect()
+    }
+
+    pub fn first(&self) -> Option<Arc<Task>> {
+        self.tasks.first().cloned()
+    }
+}
+
+/// Read and check one task file from disk.
+pub fn load_file(path: &Path) -> Result<Task, Vec<TaskError>> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        vec![TaskError::Read {
+            file: origin.clone(),
+            message: err.to_string(),
+        }]
+    })?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    parse_task(name, &origin, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_tasks_load() {
+        if let Err(errors) = TaskSet::builtin() {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            panic!("{}", text.join("\n"));
+        }
+    }
+}
