@@ -4,6 +4,7 @@
 //! `replay`) are thin adapters over it.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod env;
 pub mod events;
 pub mod sim;
 pub mod task;

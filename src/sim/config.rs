@@ -388,13 +388,14 @@ impl TrainConfig {
             target: target.to_string(),
             known: Self::targets().collect::<Vec<_>>().join(", "),
         })?;
-        let spec = TARGETS
-            .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| ConfigError::UnknownTarget {
-                target: target.to_string(),
-                known: String::new(),
-            })?;
+        let spec =
+            TARGETS
+                .iter()
+                .find(|t| t.name == name)
+                .ok_or_else(|| ConfigError::UnknownTarget {
+                    target: target.to_string(),
+                    known: String::new(),
+                })?;
         let mut next = self.clone();
         match (spec.apply)(&mut next, value) {
             Some(()) => {
@@ -415,7 +416,9 @@ impl TrainConfig {
         let json = serde_json::to_value(self).unwrap_or_default();
         let mut probe = TrainConfig::default();
         for name in Self::targets() {
-            let Some(value) = json.get(name) else { continue };
+            let Some(value) = json.get(name) else {
+                continue;
+            };
             let value = match value {
                 serde_json::Value::Bool(b) => ConfigValue::Bool(*b),
                 serde_json::Value::Number(n) => ConfigValue::Number(n.as_f64().unwrap_or(f64::NAN)),
@@ -474,9 +477,13 @@ mod tests {
     #[test]
     fn set_accepts_aliases_and_strings() {
         let mut c = TrainConfig::default();
-        assert_eq!(c.set("lr", &ConfigValue::Text("1e-3".into())), Ok("learning_rate"));
+        assert_eq!(
+            c.set("lr", &ConfigValue::Text("1e-3".into())),
+            Ok("learning_rate")
+        );
         assert_eq!(c.learning_rate, 1e-3);
-        c.set("optimizer", &ConfigValue::Text("Adam".into())).unwrap();
+        c.set("optimizer", &ConfigValue::Text("Adam".into()))
+            .unwrap();
         assert_eq!(c.optimizer, OptimizerKind::Adam);
         c.set("bn", &ConfigValue::Bool(true)).unwrap();
         assert!(c.batch_norm);
@@ -486,15 +493,23 @@ mod tests {
     fn out_of_range_is_rejected_and_leaves_config_alone() {
         let mut c = TrainConfig::default();
         let before = c.clone();
-        let err = c.set("learning_rate", &ConfigValue::Number(-1.0)).unwrap_err();
+        let err = c
+            .set("learning_rate", &ConfigValue::Number(-1.0))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "learning_rate must be a number in [1e-6, 10], got -1"
         );
         assert!(c.set("hidden_dim", &ConfigValue::Number(1e9)).is_err());
         assert!(c.set("batch_size", &ConfigValue::Number(2.5)).is_err());
-        assert!(c.set("learning_rate", &ConfigValue::Text("NaN".into())).is_err());
-        assert!(c.set("learning_rate", &ConfigValue::Text("inf".into())).is_err());
+        assert!(
+            c.set("learning_rate", &ConfigValue::Text("NaN".into()))
+                .is_err()
+        );
+        assert!(
+            c.set("learning_rate", &ConfigValue::Text("inf".into()))
+                .is_err()
+        );
         assert_eq!(c, before);
     }
 
@@ -503,7 +518,10 @@ mod tests {
         let err = TrainConfig::default()
             .set("lernrate", &ConfigValue::Number(1.0))
             .unwrap_err();
-        assert!(err.to_string().starts_with("unknown config target 'lernrate'"));
+        assert!(
+            err.to_string()
+                .starts_with("unknown config target 'lernrate'")
+        );
         assert!(err.to_string().contains("learning_rate"));
     }
 

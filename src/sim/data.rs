@@ -148,15 +148,13 @@ impl DataSpec {
     pub fn build(&self, seed: u64, patches: &[DataPatch]) -> Dataset {
         let mut rng = SimRng::new(seed, "data");
         let d = self.features;
-        let centres: Vec<f64> = (0..self.classes * d)
-            .map(|i| {
-                if i % d < self.informative {
-                    rng.normal() * self.class_separation
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let centres = class_centres(
+            &mut rng,
+            self.classes,
+            d,
+            self.informative,
+            self.class_separation,
+        );
         let sample = |rng: &mut SimRng, n: usize| {
             let mut split = Split::empty(d);
             let mut row = vec![0.0; d];
@@ -221,6 +219,42 @@ impl DataSpec {
             classes: self.classes,
         }
     }
+}
+
+/// Class centres on orthonormal directions of the informative subspace, each
+/// at distance `separation * sqrt(informative)` from the origin: every pair of
+/// classes is equally far apart, so a seed changes the rotation and the noise
+/// but never how hard the problem is. With fewer informative features than
+/// classes, the directions cannot all be orthogonal and are left random.
+fn class_centres(
+    rng: &mut SimRng,
+    classes: usize,
+    d: usize,
+    informative: usize,
+    separation: f64,
+) -> Vec<f64> {
+    let k = informative.min(d);
+    let radius = separation * libm::sqrt(k as f64);
+    let mut dirs: Vec<Vec<f64>> = Vec::with_capacity(classes);
+    for c in 0..classes {
+        let mut v: Vec<f64> = (0..k).map(|_| rng.normal()).collect();
+        if c < k {
+            for u in &dirs {
+                let dot: f64 = v.iter().zip(u).map(|(a, b)| a * b).sum();
+                v.iter_mut().zip(u).for_each(|(a, b)| *a -= dot * b);
+            }
+        }
+        let norm = libm::sqrt(v.iter().map(|a| a * a).sum::<f64>()).max(1e-12);
+        v.iter_mut().for_each(|a| *a /= norm);
+        dirs.push(v);
+    }
+    let mut centres = vec![0.0; classes * d];
+    for (c, dir) in dirs.iter().enumerate() {
+        for (j, v) in dir.iter().enumerate() {
+            centres[c * d + j] = v * radius;
+        }
+    }
+    centres
 }
 
 fn retain_rows(split: &Split, keep: impl Fn(&[f64], usize) -> bool) -> Split {

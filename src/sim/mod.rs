@@ -13,4 +13,6 @@ pub mod trainer;
 pub use config::{Callback, ConfigError, ConfigValue, TrainConfig};
 pub use data::{DataBatchStats, DataPatch, DataSpec};
 pub use program::{Program, ProgramError};
-pub use trainer::{EpochObserver, EpochRecord, FinalMetrics, Flow, Outcome, RunSpec, RunTrace, Unobserved, run};
+pub use trainer::{
+    EpochObserver, EpochRecord, FinalMetrics, Flow, Outcome, RunSpec, RunTrace, Unobserved, run,
+};

@@ -69,7 +69,10 @@ pub struct Cache {
 impl Mlp {
     pub fn new(inputs: usize, classes: usize, config: &TrainConfig, rng: &mut SimRng) -> Self {
         let mut dims = vec![inputs];
-        dims.extend(std::iter::repeat_n(config.hidden_dim, config.num_layers.saturating_sub(1)));
+        dims.extend(std::iter::repeat_n(
+            config.hidden_dim,
+            config.num_layers.saturating_sub(1),
+        ));
         dims.push(classes);
         let mut params = Vec::new();
         let mut slots = Vec::new();
@@ -151,7 +154,13 @@ impl Mlp {
     /// Forward a batch of `rows` inputs; returns logits (rows × classes).
     /// In train mode batch norm uses batch statistics (and updates its running
     /// estimates) and dropout drops; in eval mode neither happens.
-    pub fn forward(&mut self, x: &[f64], rows: usize, rng: &mut SimRng, cache: &mut Cache) -> Vec<f64> {
+    pub fn forward(
+        &mut self,
+        x: &[f64],
+        rows: usize,
+        rng: &mut SimRng,
+        cache: &mut Cache,
+    ) -> Vec<f64> {
         let layers = self.layer_count();
         *cache = Cache {
             rows,
@@ -208,7 +217,15 @@ impl Mlp {
         input
     }
 
-    fn batch_norm(&mut self, l: usize, z: &mut [f64], rows: usize, g: usize, beta: usize, cache: &mut Cache) {
+    fn batch_norm(
+        &mut self,
+        l: usize,
+        z: &mut [f64],
+        rows: usize,
+        g: usize,
+        beta: usize,
+        cache: &mut Cache,
+    ) {
         let n = self.dims[l + 1];
         let gamma = &self.params[g];
         let shift = &self.params[beta];
@@ -238,14 +255,18 @@ impl Mlp {
             }
             let unbias = rows as f64 / (rows as f64 - 1.0);
             for j in 0..n {
-                self.running_mean[l][j] = (1.0 - BN_MOMENTUM) * self.running_mean[l][j] + BN_MOMENTUM * mean[j];
+                self.running_mean[l][j] =
+                    (1.0 - BN_MOMENTUM) * self.running_mean[l][j] + BN_MOMENTUM * mean[j];
                 self.running_var[l][j] =
                     (1.0 - BN_MOMENTUM) * self.running_var[l][j] + BN_MOMENTUM * var[j] * unbias;
             }
             cache.xhat.push(xhat);
             cache.inv_std.push(inv_std);
         } else {
-            let inv_std: Vec<f64> = self.running_var[l].iter().map(|v| 1.0 / libm::sqrt(v + BN_EPS)).collect();
+            let inv_std: Vec<f64> = self.running_var[l]
+                .iter()
+                .map(|v| 1.0 / libm::sqrt(v + BN_EPS))
+                .collect();
             let mut xhat = vec![0.0; rows * n];
             for i in 0..rows {
                 for j in 0..n {
@@ -356,7 +377,9 @@ impl Mlp {
                 dz[i * n + j] = if batch_stats {
                     // The batch mean and variance depend on every row.
                     inv_std[j] / rows as f64
-                        * (rows as f64 * dxhat - dbeta[j] * gamma[j] - xhat[i * n + j] * dgamma[j] * gamma[j])
+                        * (rows as f64 * dxhat
+                            - dbeta[j] * gamma[j]
+                            - xhat[i * n + j] * dgamma[j] * gamma[j])
                 } else {
                     dxhat * inv_std[j]
                 };
@@ -482,7 +505,12 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         for bn in [false, true] {
-            for act in [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Sigmoid] {
+            for act in [
+                Activation::Relu,
+                Activation::LeakyRelu,
+                Activation::Tanh,
+                Activation::Sigmoid,
+            ] {
                 let (mut model, mut rng) = tiny_model(bn, act);
                 // Zero biases can put a pre-activation exactly on relu's kink,
                 // where finite differences see half a slope: jitter every parameter.
@@ -549,7 +577,11 @@ mod tests {
     #[test]
     fn modes_name_every_module() {
         let (model, _) = tiny_model(true, Activation::Relu);
-        let names: Vec<String> = model.module_modes(Mode::Eval).into_iter().map(|(n, _)| n).collect();
+        let names: Vec<String> = model
+            .module_modes(Mode::Eval)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(names, ["model", "fc1", "bn1", "fc2", "bn2", "fc3"]);
     }
 }

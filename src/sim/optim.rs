@@ -55,7 +55,12 @@ impl Optimizer {
                     let correction1 = 1.0 - libm::pow(ADAM_BETA1, t);
                     let correction2 = 1.0 - libm::pow(ADAM_BETA2, t);
                     let (m, v) = (&mut self.first[p], &mut self.second[p]);
-                    for (((w, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    for (((w, &g), m), v) in param
+                        .iter_mut()
+                        .zip(grad)
+                        .zip(m.iter_mut())
+                        .zip(v.iter_mut())
+                    {
                         let g = g + wd * *w;
                         *m = ADAM_BETA1 * *m + (1.0 - ADAM_BETA1) * g;
                         *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;

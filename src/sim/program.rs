@@ -22,15 +22,25 @@ pub enum Wrap {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Stmt {
     /// Setup, comment or blank: shown, not executed.
-    Text { text: String },
-    SetMode { mode: ModeName },
+    Text {
+        text: String,
+    },
+    SetMode {
+        mode: ModeName,
+    },
     EpochLoop,
     BatchLoop,
     ZeroGrad,
     /// A statement with no effect (e.g. `optimizer.zero_grad` without the call).
-    NoOp { text: String },
-    Forward { wrap: Wrap },
-    Loss { wrap: Wrap },
+    NoOp {
+        text: String,
+    },
+    Forward {
+        wrap: Wrap,
+    },
+    Loss {
+        wrap: Wrap,
+    },
     Backward,
     Step,
     Validate,
@@ -61,8 +71,12 @@ impl Stmt {
         };
         match self {
             Stmt::Text { text } | Stmt::NoOp { text } => text.clone(),
-            Stmt::SetMode { mode: ModeName::Train } => "model.train()".into(),
-            Stmt::SetMode { mode: ModeName::Eval } => "model.eval()".into(),
+            Stmt::SetMode {
+                mode: ModeName::Train,
+            } => "model.train()".into(),
+            Stmt::SetMode {
+                mode: ModeName::Eval,
+            } => "model.eval()".into(),
             Stmt::EpochLoop => "for epoch in range(EPOCHS):".into(),
             Stmt::BatchLoop => "for x, y in train_loader:".into(),
             Stmt::ZeroGrad => "optimizer.zero_grad()".into(),
@@ -87,7 +101,11 @@ impl Stmt {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProgramError {
     #[error("line {line}: cannot understand `{text}` (fix_code accepts: {forms})")]
-    Unrecognised { line: usize, text: String, forms: String },
+    Unrecognised {
+        line: usize,
+        text: String,
+        forms: String,
+    },
     #[error("line {line} does not exist (train.py has {count} lines)")]
     NoSuchLine { line: usize, count: usize },
     #[error("line {line} is a loop header; fix_code edits the statements inside the loops")]
@@ -96,7 +114,9 @@ pub enum ProgramError {
     NewLoop { line: usize },
     #[error("line {line}: indentation must be a multiple of 4 spaces")]
     Indentation { line: usize },
-    #[error("train.py must have exactly one `for epoch` loop with one `for x, y in train_loader` loop inside it")]
+    #[error(
+        "train.py must have exactly one `for epoch` loop with one `for x, y in train_loader` loop inside it"
+    )]
     Structure,
 }
 
@@ -132,20 +152,29 @@ pub fn parse_statement(text: &str) -> Option<Stmt> {
         | "optimizer.zero_grad(set_to_none=False)"
         | "model.zero_grad()" => Stmt::ZeroGrad,
         "output=model(x)" | "output=model.forward(x)" => Stmt::Forward { wrap: Wrap::Plain },
-        "output=model(x).detach()" => Stmt::Forward { wrap: Wrap::Detached },
+        "output=model(x).detach()" => Stmt::Forward {
+            wrap: Wrap::Detached,
+        },
         "output=torch.relu(model(x))" | "output=F.relu(model(x))" | "output=model(x).relu()" => {
             Stmt::Forward { wrap: Wrap::Relu }
         }
         "loss=criterion(output,y)" => Stmt::Loss { wrap: Wrap::Plain },
-        "loss=criterion(output.detach(),y)" => Stmt::Loss { wrap: Wrap::Detached },
+        "loss=criterion(output.detach(),y)" => Stmt::Loss {
+            wrap: Wrap::Detached,
+        },
         "loss=criterion(torch.relu(output),y)" | "loss=criterion(F.relu(output),y)" => {
             Stmt::Loss { wrap: Wrap::Relu }
         }
         "loss.backward()" => Stmt::Backward,
         "optimizer.step()" => Stmt::Step,
         "val_loss,val_acc=evaluate(model,val_loader)" => Stmt::Validate,
-        "pass" | "optimizer.zero_grad" | "model.zero_grad" | "optimizer.step" | "loss.backward"
-        | "model.train" | "model.eval" => Stmt::NoOp {
+        "pass"
+        | "optimizer.zero_grad"
+        | "model.zero_grad"
+        | "optimizer.step"
+        | "loss.backward"
+        | "model.train"
+        | "model.eval" => Stmt::NoOp {
             text: trimmed.to_string(),
         },
         _ => return None,
@@ -247,10 +276,16 @@ impl Program {
                 }
             };
             let (stmt, comment) = match stmt {
-                Stmt::Text { text } if text.is_empty() => (Stmt::Text { text: comment }, String::new()),
+                Stmt::Text { text } if text.is_empty() => {
+                    (Stmt::Text { text: comment }, String::new())
+                }
                 other => (other, comment),
             };
-            lines.push(Line { indent, stmt, comment });
+            lines.push(Line {
+                indent,
+                stmt,
+                comment,
+            });
         }
         let program = Program { lines };
         program.tree()?;
@@ -258,7 +293,11 @@ impl Program {
     }
 
     pub fn render(&self) -> String {
-        self.lines.iter().map(Line::render).collect::<Vec<_>>().join("\n")
+        self.lines
+            .iter()
+            .map(Line::render)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn line_count(&self) -> usize {
@@ -268,10 +307,14 @@ impl Program {
     /// Replace line `number` (1-based) with `replacement`, keeping its indentation.
     pub fn replace_line(&mut self, number: usize, replacement: &str) -> Result<(), ProgramError> {
         let count = self.lines.len();
-        let index = number
-            .checked_sub(1)
-            .filter(|&i| i < count)
-            .ok_or(ProgramError::NoSuchLine { line: number, count })?;
+        let index =
+            number
+                .checked_sub(1)
+                .filter(|&i| i < count)
+                .ok_or(ProgramError::NoSuchLine {
+                    line: number,
+                    count,
+                })?;
         if self.lines[index].stmt.is_loop() {
             return Err(ProgramError::LoopHeader { line: number });
         }
@@ -285,10 +328,16 @@ impl Program {
             return Err(ProgramError::NewLoop { line: number });
         }
         let stmt = match stmt {
-            Stmt::Text { text } if text.is_empty() => Stmt::Text { text: comment.clone() },
+            Stmt::Text { text } if text.is_empty() => Stmt::Text {
+                text: comment.clone(),
+            },
             other => other,
         };
-        let comment = if matches!(stmt, Stmt::Text { .. }) { String::new() } else { comment };
+        let comment = if matches!(stmt, Stmt::Text { .. }) {
+            String::new()
+        } else {
+            comment
+        };
         let mut next = self.clone();
         next.lines[index] = Line {
             indent: self.lines[index].indent,
@@ -310,14 +359,19 @@ impl Program {
         let indent = self.lines[loop_at].indent + 1;
         let train = Line {
             indent,
-            stmt: Stmt::SetMode { mode: ModeName::Train },
+            stmt: Stmt::SetMode {
+                mode: ModeName::Train,
+            },
             comment: String::new(),
         };
         let first = loop_at + 1;
         match self.lines.get(first) {
             Some(line)
                 if line.indent == indent
-                    && matches!(line.stmt, Stmt::SetMode { .. } | Stmt::NoOp { .. } | Stmt::Text { .. }) =>
+                    && matches!(
+                        line.stmt,
+                        Stmt::SetMode { .. } | Stmt::NoOp { .. } | Stmt::Text { .. }
+                    ) =>
             {
                 self.lines[first] = train;
             }
@@ -341,7 +395,10 @@ impl Program {
         let [body] = epoch_loops.as_slice() else {
             return Err(ProgramError::Structure);
         };
-        let batch_loops = body.iter().filter(|n| matches!(n, Node::BatchLoop(_))).count();
+        let batch_loops = body
+            .iter()
+            .filter(|n| matches!(n, Node::BatchLoop(_)))
+            .count();
         let nested_epoch = body.iter().any(|n| matches!(n, Node::EpochLoop(_)));
         let stray_batch = nodes.iter().any(|n| matches!(n, Node::BatchLoop(_)));
         if batch_loops != 1 || nested_epoch || stray_batch {
@@ -407,7 +464,8 @@ mod tests {
         let mut p = Program::standard();
         p.replace_line(12, "model.eval()  # BN frozen").unwrap();
         assert_eq!(p.lines[11].render(), "    model.eval()  # BN frozen");
-        p.replace_line(12, "# evaluate() restores train mode").unwrap();
+        p.replace_line(12, "# evaluate() restores train mode")
+            .unwrap();
         assert_eq!(p.lines[11].render(), "    # evaluate() restores train mode");
     }
 
@@ -415,7 +473,10 @@ mod tests {
     fn unknown_statements_are_refused_not_guessed() {
         let mut p = Program::standard();
         let err = p.replace_line(14, "optimizer.zero_grads()").unwrap_err();
-        assert!(err.to_string().starts_with("line 14: cannot understand `optimizer.zero_grads()`"));
+        assert!(
+            err.to_string()
+                .starts_with("line 14: cannot understand `optimizer.zero_grads()`")
+        );
         assert_eq!(p, Program::standard());
         assert_eq!(
             p.replace_line(11, "pass").unwrap_err(),
@@ -427,7 +488,10 @@ mod tests {
         );
         assert_eq!(
             p.replace_line(99, "pass").unwrap_err(),
-            ProgramError::NoSuchLine { line: 99, count: 19 }
+            ProgramError::NoSuchLine {
+                line: 99,
+                count: 19
+            }
         );
         assert_eq!(
             p.replace_line(14, "for x, y in train_loader:").unwrap_err(),
@@ -439,13 +503,18 @@ mod tests {
     fn variants_parse_to_their_statements() {
         assert_eq!(
             parse_statement("loss = criterion(output.detach(), y)"),
-            Some(Stmt::Loss { wrap: Wrap::Detached })
+            Some(Stmt::Loss {
+                wrap: Wrap::Detached
+            })
         );
         assert_eq!(
             parse_statement("output = torch.relu(model(x))"),
             Some(Stmt::Forward { wrap: Wrap::Relu })
         );
-        assert!(matches!(parse_statement("optimizer.zero_grad"), Some(Stmt::NoOp { .. })));
+        assert!(matches!(
+            parse_statement("optimizer.zero_grad"),
+            Some(Stmt::NoOp { .. })
+        ));
         assert_eq!(parse_statement("import os"), None);
     }
 
@@ -463,7 +532,10 @@ mod tests {
 
     #[test]
     fn broken_structure_is_rejected() {
-        assert_eq!(Program::parse("x = 1").unwrap_err(), ProgramError::Structure);
+        assert_eq!(
+            Program::parse("x = 1").unwrap_err(),
+            ProgramError::Structure
+        );
         assert!(matches!(
             Program::parse("for epoch in range(EPOCHS):\n  model.train()"),
             Err(ProgramError::Indentation { line: 2 })

@@ -87,7 +87,11 @@ mod tests {
         assert_eq!(got, PINNED);
     }
 
-    const PINNED: [u64; 3] = [1542412983048656847, 4474114873776975909, 11280135618198722840];
+    const PINNED: [u64; 3] = [
+        1542412983048656847,
+        4474114873776975909,
+        11280135618198722840,
+    ];
 
     #[test]
     fn purposes_give_different_streams() {

@@ -43,8 +43,15 @@ pub struct EpochRecord {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Completed,
-    Stopped { epoch: usize, reason: String },
-    Failed { epoch: usize, message: String, details: String },
+    Stopped {
+        epoch: usize,
+        reason: String,
+    },
+    Failed {
+        epoch: usize,
+        message: String,
+        details: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,7 +176,12 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
     let mut init_rng = SimRng::new(spec.seed, "init");
     let model = Mlp::new(spec.data.features, spec.data.classes, config, &mut init_rng);
     let layers = model.layer_count();
-    let optimizer = Optimizer::new(config.optimizer, config.momentum, config.weight_decay, &model.params);
+    let optimizer = Optimizer::new(
+        config.optimizer,
+        config.momentum,
+        config.weight_decay,
+        &model.params,
+    );
     let grads = model.zeros_like();
     let faults = &spec.data.faults;
     let mut m = Machine {
@@ -261,7 +273,9 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
                         if early_stopping {
                             best_model = Some(m.model.clone());
                         }
-                    } else if early_stopping && epoch + 1 - best_epoch >= config.early_stopping_patience {
+                    } else if early_stopping
+                        && epoch + 1 - best_epoch >= config.early_stopping_patience
+                    {
                         outcome = Outcome::Stopped {
                             epoch: epoch + 1,
                             reason: format!(
@@ -332,7 +346,11 @@ impl Machine<'_> {
             // inf there (and turns the weights NaN one step later), so the run
             // fails where PyTorch's would even though f64 could carry on.
             if !fits_f32(self.loss) || !fits_f32(self.last_grad_norm) {
-                self.loss = if self.loss.is_nan() { f64::NAN } else { f64::INFINITY };
+                self.loss = if self.loss.is_nan() {
+                    f64::NAN
+                } else {
+                    f64::INFINITY
+                };
                 self.loss_sum = self.loss;
                 let step = self.epoch * order.len().div_ceil(batch) + b + 1;
                 self.failure = Some((
@@ -360,13 +378,16 @@ impl Machine<'_> {
         match stmt {
             Stmt::Text { .. } | Stmt::NoOp { .. } | Stmt::EpochLoop | Stmt::BatchLoop => {}
             Stmt::SetMode { mode } => self.model.mode = (*mode).into(),
-            Stmt::ZeroGrad => self.grads.iter_mut().for_each(|g| g.iter_mut().for_each(|v| *v = 0.0)),
+            Stmt::ZeroGrad => self
+                .grads
+                .iter_mut()
+                .for_each(|g| g.iter_mut().for_each(|v| *v = 0.0)),
             Stmt::Forward { wrap } => {
                 let rows = self.batch_y.len();
                 self.last_train_mode = self.model.mode;
-                let mut logits = self
-                    .model
-                    .forward(&self.batch_x, rows, &mut self.dropout_rng, &mut self.cache);
+                let mut logits =
+                    self.model
+                        .forward(&self.batch_x, rows, &mut self.dropout_rng, &mut self.cache);
                 if *wrap == Wrap::Relu {
                     logits.iter_mut().for_each(|v| *v = v.max(0.0));
                 }
@@ -408,7 +429,8 @@ impl Machine<'_> {
                 if let Some(max_norm) = self.config.effective_clip_norm() {
                     clip_global_norm(&mut self.grads, max_norm);
                 }
-                self.optimizer.step(&mut self.model.params, &self.grads, self.lr);
+                self.optimizer
+                    .step(&mut self.model.params, &self.grads, self.lr);
             }
             Stmt::Validate => {
                 self.model.mode = Mode::Eval;
@@ -488,7 +510,11 @@ impl Machine<'_> {
             .into_iter()
             .enumerate()
             .map(|(l, norm_history)| {
-                let finite: Vec<f64> = norm_history.iter().copied().filter(|v| v.is_finite()).collect();
+                let finite: Vec<f64> = norm_history
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .collect();
                 let mean_norm = if finite.is_empty() {
                     f64::NAN
                 } else {
@@ -497,7 +523,8 @@ impl Machine<'_> {
                 let max_norm = finite.iter().copied().fold(f64::NAN, f64::max);
                 LayerGradStats {
                     layer_name: format!("fc{}", l + 1),
-                    is_exploding: mean_norm > EXPLODING_NORM || norm_history.iter().any(|v| !v.is_finite()),
+                    is_exploding: mean_norm > EXPLODING_NORM
+                        || norm_history.iter().any(|v| !v.is_finite()),
                     is_vanishing: mean_norm < VANISHING_NORM,
                     norm_history,
                     mean_norm,
@@ -566,7 +593,9 @@ fn count_constant_units(acts: &[f64], width: usize) -> usize {
     (0..width)
         .filter(|&j| {
             let mut column = acts.iter().skip(j).step_by(width);
-            let Some(&first) = column.next() else { return false };
+            let Some(&first) = column.next() else {
+                return false;
+            };
             column.all(|&v| (v - first).abs() < 1e-9)
         })
         .count()

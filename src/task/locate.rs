@@ -75,7 +75,12 @@ mod tests {
     #[test]
     fn toml_paths_find_nested_values() {
         let text = "id = 'x'\n[[variants]]\nname = 'a'\n[[variants]]\nname = 'b'\nconfig = { learning_rate = -1 }\n";
-        let path = FieldPath(vec!["variants".into(), 1.into(), "config".into(), "learning_rate".into()]);
+        let path = FieldPath(vec![
+            "variants".into(),
+            1.into(),
+            "config".into(),
+            "learning_rate".into(),
+        ]);
         assert_eq!(locate(text, false, &path), (6, 28));
     }
 }

@@ -8,7 +8,9 @@ pub mod schema;
 use crate::sim::data::DataFaults;
 use crate::sim::{ConfigValue, DataSpec, Program, TrainConfig};
 use crate::vocab;
-pub use schema::{ActionRule, Debrief, Difficulty, Dressing, Edit, Recovery, Rubric, TaskFile, Variant, WalkStep};
+pub use schema::{
+    ActionRule, Debrief, Difficulty, Dressing, Edit, Recovery, Rubric, TaskFile, Variant, WalkStep,
+};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,7 +43,11 @@ pub enum TaskError {
     #[error("{file}: unsupported extension (task files end in .toml or .json)")]
     Extension { file: String },
     #[error("task id '{id}' is defined twice: {first} and {second}")]
-    Duplicate { id: String, first: String, second: String },
+    Duplicate {
+        id: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// One step of a path into a task file.
@@ -176,9 +182,19 @@ fn apply_edits(program: &mut Program, edits: &[Edit], at: &FieldPath, problems: 
 fn resolve(file: &TaskFile, index: usize) -> Result<Scenario, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut config = TrainConfig::default();
-    apply_config(&mut config, &file.config, &FieldPath(vec!["config".into()]), &mut problems);
+    apply_config(
+        &mut config,
+        &file.config,
+        &FieldPath(vec!["config".into()]),
+        &mut problems,
+    );
     let mut program = Program::standard();
-    apply_edits(&mut program, &file.edits, &FieldPath(vec!["edits".into()]), &mut problems);
+    apply_edits(
+        &mut program,
+        &file.edits,
+        &FieldPath(vec!["edits".into()]),
+        &mut problems,
+    );
     let mut data = file.data.clone();
     let mut notes = file.dressing.notes.clone();
     let mut fixes = file.fixes.clone();
@@ -187,8 +203,18 @@ fn resolve(file: &TaskFile, index: usize) -> Result<Scenario, Vec<Problem>> {
     if let Some(variant) = file.variants.get(index) {
         let at = FieldPath(vec!["variants".into(), index.into()]);
         variant_name = variant.name.clone();
-        apply_config(&mut config, &variant.config, &at.with("config"), &mut problems);
-        apply_edits(&mut program, &variant.edits, &at.with("edits"), &mut problems);
+        apply_config(
+            &mut config,
+            &variant.config,
+            &at.with("config"),
+            &mut problems,
+        );
+        apply_edits(
+            &mut program,
+            &variant.edits,
+            &at.with("edits"),
+            &mut problems,
+        );
         let patch = &variant.faults;
         let faults: &mut DataFaults = &mut data.faults;
         if let Some(v) = patch.leakage {
@@ -232,30 +258,103 @@ fn resolve(file: &TaskFile, index: usize) -> Result<Scenario, Vec<Problem>> {
     }
 }
 
-fn check_range(problems: &mut Vec<Problem>, at: &FieldPath, name: &str, value: f64, lo: f64, hi: f64) {
+fn check_range(
+    problems: &mut Vec<Problem>,
+    at: &FieldPath,
+    name: &str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+) {
     if !(value.is_finite() && (lo..=hi).contains(&value)) {
-        problems.push(problem(at.with(name), format!("must be in [{lo}, {hi}], got {value}")));
+        problems.push(problem(
+            at.with(name),
+            format!("must be in [{lo}, {hi}], got {value}"),
+        ));
     }
 }
 
 /// Ranges that bound the cost of a run (see docs/TASKS.md).
 fn check_data(data: &DataSpec, at: &FieldPath) -> Vec<Problem> {
     let mut p = Vec::new();
-    check_range(&mut p, at, "train_samples", data.train_samples as f64, 8.0, 2000.0);
-    check_range(&mut p, at, "val_samples", data.val_samples as f64, 4.0, 1000.0);
+    check_range(
+        &mut p,
+        at,
+        "train_samples",
+        data.train_samples as f64,
+        8.0,
+        2000.0,
+    );
+    check_range(
+        &mut p,
+        at,
+        "val_samples",
+        data.val_samples as f64,
+        4.0,
+        1000.0,
+    );
     check_range(&mut p, at, "features", data.features as f64, 1.0, 64.0);
-    check_range(&mut p, at, "informative", data.informative as f64, 0.0, data.features as f64);
+    check_range(
+        &mut p,
+        at,
+        "informative",
+        data.informative as f64,
+        0.0,
+        data.features as f64,
+    );
     check_range(&mut p, at, "classes", data.classes as f64, 2.0, 10.0);
-    check_range(&mut p, at, "class_separation", data.class_separation, 0.0, 20.0);
-    check_range(&mut p, at, "feature_scale", data.feature_scale, 1e-3, 1000.0);
-    check_range(&mut p, at, "feature_offset", data.feature_offset, -1000.0, 1000.0);
+    check_range(
+        &mut p,
+        at,
+        "class_separation",
+        data.class_separation,
+        0.0,
+        20.0,
+    );
+    check_range(
+        &mut p,
+        at,
+        "feature_scale",
+        data.feature_scale,
+        1e-3,
+        1000.0,
+    );
+    check_range(
+        &mut p,
+        at,
+        "feature_offset",
+        data.feature_offset,
+        -1000.0,
+        1000.0,
+    );
     let f = at.with("faults");
     let faults = &data.faults;
     check_range(&mut p, &f, "leakage", faults.leakage, 0.0, 1.0);
     check_range(&mut p, &f, "label_noise", faults.label_noise, 0.0, 1.0);
-    check_range(&mut p, &f, "nan_rows", faults.nan_rows as f64, 0.0, data.train_samples as f64);
-    check_range(&mut p, &f, "glitch_epoch", faults.glitch_epoch as f64, 0.0, 100.0);
-    check_range(&mut p, &f, "glitch_scale", faults.glitch_scale, 1e-3, 1000.0);
+    check_range(
+        &mut p,
+        &f,
+        "nan_rows",
+        faults.nan_rows as f64,
+        0.0,
+        data.train_samples as f64,
+    );
+    check_range(
+        &mut p,
+        &f,
+        "glitch_epoch",
+        faults.glitch_epoch as f64,
+        0.0,
+        100.0,
+    );
+    check_range(
+        &mut p,
+        &f,
+        "glitch_scale",
+        faults.glitch_scale,
+        1e-3,
+        1000.0,
+    );
     p
 }
 
@@ -263,14 +362,21 @@ fn check_rule(rule: &ActionRule, at: &FieldPath, problems: &mut Vec<Problem>) {
     if !vocab::is_action_type(&rule.action) {
         problems.push(problem(
             at.with("action"),
-            format!("unknown action '{}' (known: {})", rule.action, vocab::ACTION_TYPES.join(", ")),
+            format!(
+                "unknown action '{}' (known: {})",
+                rule.action,
+                vocab::ACTION_TYPES.join(", ")
+            ),
         ));
     }
     if rule.action == "modify_config"
         && let Some(target) = &rule.target
         && TrainConfig::canonical_target(target).is_none()
     {
-        problems.push(problem(at.with("target"), format!("unknown config target '{target}'")));
+        problems.push(problem(
+            at.with("target"),
+            format!("unknown config target '{target}'"),
+        ));
     }
 }
 
@@ -284,7 +390,10 @@ fn check_walk_step(step: &WalkStep, at: &FieldPath, problems: &mut Vec<Problem>)
     if let Some(d) = &step.diagnosis
         && !vocab::is_diagnosis(d)
     {
-        problems.push(problem(at.with("diagnosis"), format!("unknown diagnosis '{d}'")));
+        problems.push(problem(
+            at.with("diagnosis"),
+            format!("unknown diagnosis '{d}'"),
+        ));
     }
 }
 
@@ -293,18 +402,44 @@ fn check_walk_step(step: &WalkStep, at: &FieldPath, problems: &mut Vec<Problem>)
 pub fn validate(file: &TaskFile) -> Vec<Problem> {
     let mut p = Vec::new();
     let root = FieldPath::default();
-    if file.id.trim().is_empty() || file.id.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
-        p.push(problem(root.with("id"), "must be non-empty and use only letters, digits, '_' and '-'"));
+    if file.id.trim().is_empty()
+        || file
+            .id
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        p.push(problem(
+            root.with("id"),
+            "must be non-empty and use only letters, digits, '_' and '-'",
+        ));
     }
-    check_range(&mut p, &root, "max_steps", file.max_steps as f64, 1.0, 500.0);
+    check_range(
+        &mut p,
+        &root,
+        "max_steps",
+        file.max_steps as f64,
+        1.0,
+        500.0,
+    );
     if !vocab::is_diagnosis(&file.root_cause) {
         p.push(problem(
             root.with("root_cause"),
-            format!("unknown diagnosis '{}' (known: {})", file.root_cause, vocab::DIAGNOSES.join(", ")),
+            format!(
+                "unknown diagnosis '{}' (known: {})",
+                file.root_cause,
+                vocab::DIAGNOSES.join(", ")
+            ),
         ));
     }
     let dressing = root.with("dressing");
-    check_range(&mut p, &dressing, "gpu_memory_total_gb", file.dressing.gpu_memory_total_gb, 0.0, 1024.0);
+    check_range(
+        &mut p,
+        &dressing,
+        "gpu_memory_total_gb",
+        file.dressing.gpu_memory_total_gb,
+        0.0,
+        1024.0,
+    );
     check_range(
         &mut p,
         &dressing,
@@ -323,7 +458,12 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
             check_range(&mut p, &recovery, name, v, 0.0, 1.0);
         }
     }
-    for (name, value) in [("max_val_loss", r.max_val_loss), ("max_val_loss_rise", r.max_val_loss_rise)] {
+    for (name, value) in [
+        ("max_val_loss", r.max_val_loss),
+        ("max_val_loss_rise", r.max_val_loss_rise),
+        ("min_accuracy_vs_reference", r.min_accuracy_vs_reference),
+        ("max_val_loss_vs_reference", r.max_val_loss_vs_reference),
+    ] {
         if let Some(v) = value {
             check_range(&mut p, &recovery, name, v, 0.0, 1e6);
         }
@@ -340,14 +480,29 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
         if !vocab::INSPECTIONS.contains(&name.as_str()) {
             p.push(problem(
                 rubric.with("evidence").with(name.as_str()),
-                format!("'{name}' is not an inspection (known: {})", vocab::INSPECTIONS.join(", ")),
+                format!(
+                    "'{name}' is not an inspection (known: {})",
+                    vocab::INSPECTIONS.join(", ")
+                ),
             ));
         }
     }
-    let weights = [rb.fix, rb.recovered, rb.diagnosis, rb.wrong_diagnosis_penalty];
+    let weights = [
+        rb.fix,
+        rb.recovered,
+        rb.diagnosis,
+        rb.wrong_diagnosis_penalty,
+    ];
     let total: f64 = rb.evidence.values().sum::<f64>() + rb.fix + rb.recovered + rb.diagnosis;
-    if weights.iter().chain(rb.evidence.values()).any(|w| !w.is_finite() || *w < 0.0) {
-        p.push(problem(rubric.clone(), "weights must be finite and not negative"));
+    if weights
+        .iter()
+        .chain(rb.evidence.values())
+        .any(|w| !w.is_finite() || *w < 0.0)
+    {
+        p.push(problem(
+            rubric.clone(),
+            "weights must be finite and not negative",
+        ));
     } else if (total - 1.0).abs() > 1e-6 {
         p.push(problem(
             rubric.clone(),
@@ -380,9 +535,13 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
         }
     }
     p.dedup();
-    let resolved_walk = (0..variants).all(|i| resolve(file, i).is_ok_and(|s| !s.walkthrough.is_empty()));
+    let resolved_walk =
+        (0..variants).all(|i| resolve(file, i).is_ok_and(|s| !s.walkthrough.is_empty()));
     if !resolved_walk && p.is_empty() {
-        p.push(problem(root.with("walkthrough"), "every variant needs a walkthrough"));
+        p.push(problem(
+            root.with("walkthrough"),
+            "every variant needs a walkthrough",
+        ));
     }
     p
 }
@@ -392,7 +551,9 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
 pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<TaskError>> {
     let is_json = name.ends_with(".json");
     if !is_json && !name.ends_with(".toml") {
-        return Err(vec![TaskError::Extension { file: origin.to_string() }]);
+        return Err(vec![TaskError::Extension {
+            file: origin.to_string(),
+        }]);
     }
     let file: TaskFile = if is_json {
         let mut de = serde_json::Deserializer::from_str(text);
@@ -408,7 +569,8 @@ pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<Task
             }]
         })?
     } else {
-        let de = toml::Deserializer::parse(text).map_err(|err| vec![toml_error(origin, text, "(file)", &err)])?;
+        let de = toml::Deserializer::parse(text)
+            .map_err(|err| vec![toml_error(origin, text, "(file)", &err)])?;
         serde_path_to_error::deserialize(de).map_err(|err| {
             let field = err.path().to_string();
             vec![toml_error(origin, text, &field, err.inner())]
@@ -449,7 +611,11 @@ fn toml_error(origin: &str, text: &str, field: &str, err: &toml::de::Error) -> T
         file: origin.to_string(),
         line,
         column,
-        field: if field == "." { "(file)".into() } else { field.to_string() },
+        field: if field == "." {
+            "(file)".into()
+        } else {
+            field.to_string()
+        },
         message: err.message().trim().to_string(),
     }
 }
@@ -480,7 +646,11 @@ impl TaskSet {
                 Err(mut e) => errors.append(&mut e),
             }
         }
-        if errors.is_empty() { Ok(set) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Built-ins plus every `.toml`/`.json` file in each directory (sorted by name).
@@ -502,7 +672,12 @@ impl TaskSet {
             let mut paths: Vec<_> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("toml" | "json")))
+                .filter(|p| {
+                    matches!(
+                        p.extension().and_then(|e| e.to_str()),
+                        Some("toml" | "json")
+                    )
+                })
                 .collect();
             paths.sort();
             for path in paths {
@@ -512,7 +687,11 @@ impl TaskSet {
                 }
             }
         }
-        if errors.is_empty() { Ok(set) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
     }
 
     fn insert(&mut self, task: Task, errors: &mut Vec<TaskError>) {
@@ -553,7 +732,10 @@ pub fn load_file(path: &Path) -> Result<Task, Vec<TaskError>> {
             message: err.to_string(),
         }]
     })?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     parse_task(name, &origin, &text)
 }
 

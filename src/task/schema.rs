@@ -91,6 +91,13 @@ pub struct Recovery {
     /// Final validation loss at most this.
     #[serde(default)]
     pub max_val_loss: Option<f64>,
+    /// Final validation accuracy at least this share of the reference run's
+    /// (the same variant trained with the walkthrough's fixes).
+    #[serde(default)]
+    pub min_accuracy_vs_reference: Option<f64>,
+    /// Final validation loss at most this multiple of the reference run's.
+    #[serde(default)]
+    pub max_val_loss_vs_reference: Option<f64>,
     /// Final validation loss at most this far above the run's best.
     #[serde(default)]
     pub max_val_loss_rise: Option<f64>,

@@ -1,0 +1,316 @@
+//! Actions: the well-formed request shape every front-end produces, and its
+//! interpretation into a typed [`Action`]. A request that is well formed but
+//! unknown, incomplete or out of range is not an error: it becomes an invalid
+//! step with a reason, as the design asks.
+
+use crate::sim::config::{Callback, ConfigValue, OptimizerKind, TrainConfig, parse_optimizer};
+use crate::sim::data::DataPatch;
+use crate::vocab;
+use serde::{Deserialize, Serialize};
+
+/// The step payload of the protocol (`{"action_type": …, …}`). Unknown keys are
+/// rejected by serde; everything else is judged by [`Action::interpret`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    pub action_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ConfigValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+}
+
+impl ActionRequest {
+    pub fn new(action_type: &str) -> Self {
+        ActionRequest {
+            action_type: action_type.to_string(),
+            ..ActionRequest::default()
+        }
+    }
+}
+
+impl From<&crate::task::WalkStep> for ActionRequest {
+    fn from(step: &crate::task::WalkStep) -> Self {
+        ActionRequest {
+            action_type: step.action_type.clone(),
+            target: step.target.clone(),
+            value: step.value.clone(),
+            diagnosis: step.diagnosis.clone(),
+            line: step.line.map(|l| l as u64),
+            replacement: step.replacement.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Inspect(Inspection),
+    ModifyConfig {
+        target: &'static str,
+        value: ConfigValue,
+    },
+    AddCallback(Callback),
+    ReplaceOptimizer(OptimizerKind),
+    PatchDataLoader(DataPatch),
+    FixModelMode,
+    FixCode {
+        line: usize,
+        replacement: String,
+    },
+    RestartRun,
+    MarkDiagnosed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inspection {
+    Gradients,
+    DataBatch,
+    ModelModes,
+    ModelWeights,
+    Code,
+}
+
+impl Inspection {
+    pub fn action_type(self) -> &'static str {
+        match self {
+            Inspection::Gradients => "inspect_gradients",
+            Inspection::DataBatch => "inspect_data_batch",
+            Inspection::ModelModes => "inspect_model_modes",
+            Inspection::ModelWeights => "inspect_model_weights",
+            Inspection::Code => "inspect_code",
+        }
+    }
+}
+
+fn need<'a, T>(value: &'a Option<T>, action: &str, param: &str) -> Result<&'a T, String> {
+    value
+        .as_ref()
+        .ok_or_else(|| format!("{action} needs '{param}'"))
+}
+
+impl Action {
+    /// Interpret a well-formed request. `Err` says why it is not a valid action.
+    pub fn interpret(req: &ActionRequest) -> Result<Action, String> {
+        let kind = req.action_type.as_str();
+        Ok(match kind {
+            "inspect_gradients" => Action::Inspect(Inspection::Gradients),
+            "inspect_data_batch" => Action::Inspect(Inspection::DataBatch),
+            "inspect_model_modes" => Action::Inspect(Inspection::ModelModes),
+            "inspect_model_weights" => Action::Inspect(Inspection::ModelWeights),
+            "inspect_code" => Action::Inspect(Inspection::Code),
+            "modify_config" => {
+                let target = need(&req.target, kind, "target")?;
+                let value = need(&req.value, kind, "value")?;
+                let canonical = TrainConfig::canonical_target(target).ok_or_else(|| {
+                    format!(
+                        "unknown config target '{target}' (known: {})",
+                        TrainConfig::targets().collect::<Vec<_>>().join(", ")
+                    )
+                })?;
+                Action::ModifyConfig {
+                    target: canonical,
+                    value: value.clone(),
+                }
+            }
+            "add_callback" => {
+                let name = need(&req.target, kind, "target")?;
+                Action::AddCallback(Callback::parse(name).map_err(|e| e.to_string())?)
+            }
+            "replace_optimizer" => {
+                let name = match (&req.value, &req.target) {
+                    (Some(ConfigValue::Text(s)), _) => s.clone(),
+                    (None, Some(t)) => t.clone(),
+                    (Some(other), _) => {
+                        return Err(format!(
+                            "replace_optimizer needs an optimizer name, got {other}"
+                        ));
+                    }
+                    (None, None) => {
+                        return Err("replace_optimizer needs 'value' (sgd or adam)".into());
+                    }
+                };
+                Action::ReplaceOptimizer(
+                    parse_optimizer(&name)
+                        .ok_or_else(|| format!("unknown optimizer '{name}' (known: sgd, adam)"))?,
+                )
+            }
+            "patch_data_loader" => {
+                let patch = match &req.target {
+                    None => DataPatch::RemoveOverlap,
+                    Some(name) => DataPatch::parse(name).ok_or_else(|| {
+                        format!(
+                            "unknown data patch '{name}' (known: {})",
+                            DataPatch::ALL.map(DataPatch::name).join(", ")
+                        )
+                    })?,
+                };
+                Action::PatchDataLoader(patch)
+            }
+            "fix_model_mode" => Action::FixModelMode,
+            "fix_code" => {
+                let line = *need(&req.line, kind, "line")?;
+                let replacement = need(&req.replacement, kind, "replacement")?;
+                Action::FixCode {
+                    line: usize::try_from(line).unwrap_or(usize::MAX),
+                    replacement: replacement.clone(),
+                }
+            }
+            "restart_run" => Action::RestartRun,
+            "mark_diagnosed" => {
+                let label = need(&req.diagnosis, kind, "diagnosis")?.trim().to_string();
+                if !vocab::is_diagnosis(&label) {
+                    return Err(format!(
+                        "unknown diagnosis '{label}' (known: {})",
+                        vocab::DIAGNOSES.join(", ")
+                    ));
+                }
+                Action::MarkDiagnosed(label)
+            }
+            other => {
+                return Err(format!(
+                    "unknown action '{other}' (known: {})",
+                    vocab::ACTION_TYPES.join(", ")
+                ));
+            }
+        })
+    }
+
+    pub fn action_type(&self) -> &'static str {
+        match self {
+            Action::Inspect(i) => i.action_type(),
+            Action::ModifyConfig { .. } => "modify_config",
+            Action::AddCallback(_) => "add_callback",
+            Action::ReplaceOptimizer(_) => "replace_optimizer",
+            Action::PatchDataLoader(_) => "patch_data_loader",
+            Action::FixModelMode => "fix_model_mode",
+            Action::FixCode { .. } => "fix_code",
+            Action::RestartRun => "restart_run",
+            Action::MarkDiagnosed(_) => "mark_diagnosed",
+        }
+    }
+
+    pub fn is_fix(&self) -> bool {
+        vocab::FIXES.contains(&self.action_type())
+    }
+
+    /// The short record kept in `episode_state.actions_taken`.
+    pub fn label(&self) -> String {
+        match self {
+            Action::ModifyConfig { target, value } => {
+                format!("modify_config:{target}={}", plain(value))
+            }
+            Action::AddCallback(c) => format!("add_callback:{}", c.name()),
+            Action::ReplaceOptimizer(o) => format!("replace_optimizer:{}", optimizer_name(*o)),
+            Action::PatchDataLoader(p) => format!("patch_data_loader:{}", p.name()),
+            Action::FixCode { line, .. } => format!("fix_code:{line}"),
+            Action::MarkDiagnosed(d) => format!("mark_diagnosed:{d}"),
+            other => other.action_type().to_string(),
+        }
+    }
+
+    /// (target, value as a word, line) for matching against task rules.
+    pub fn rule_view(&self) -> (Option<String>, Option<String>, Option<f64>, Option<usize>) {
+        match self {
+            Action::ModifyConfig { target, value } => {
+                let number = match value {
+                    ConfigValue::Number(n) => Some(*n),
+                    ConfigValue::Text(s) => s.trim().parse().ok(),
+                    ConfigValue::Bool(_) => None,
+                };
+                (
+                    Some((*target).to_string()),
+                    Some(plain(value).to_lowercase()),
+                    number,
+                    None,
+                )
+            }
+            Action::AddCallback(c) => (Some(c.name().to_string()), None, None, None),
+            Action::ReplaceOptimizer(o) => (None, Some(optimizer_name(*o).to_string()), None, None),
+            Action::PatchDataLoader(p) => (Some(p.name().to_string()), None, None, None),
+            Action::FixCode { line, .. } => (None, None, None, Some(*line)),
+            Action::MarkDiagnosed(d) => (None, Some(d.clone()), None, None),
+            _ => (None, None, None, None),
+        }
+    }
+}
+
+pub fn optimizer_name(kind: OptimizerKind) -> &'static str {
+    match kind {
+        OptimizerKind::Sgd => "sgd",
+        OptimizerKind::Adam => "adam",
+    }
+}
+
+/// A value as a person would write it (no quotes).
+pub fn plain(value: &ConfigValue) -> String {
+    match value {
+        ConfigValue::Text(s) => s.trim().to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(json: &str) -> ActionRequest {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn interprets_every_action_type() {
+        for t in vocab::ACTION_TYPES {
+            let mut r = ActionRequest::new(t);
+            r.target = Some(match t {
+                "add_callback" => "early_stopping".into(),
+                "modify_config" => "lr".into(),
+                _ => "remove_overlap".into(),
+            });
+            r.value = Some(if t == "replace_optimizer" {
+                ConfigValue::Text("adam".into())
+            } else {
+                ConfigValue::Number(0.01)
+            });
+            r.diagnosis = Some("lr_too_high".into());
+            r.line = Some(14);
+            r.replacement = Some("optimizer.zero_grad()".into());
+            let action = Action::interpret(&r).unwrap();
+            assert_eq!(action.action_type(), t);
+        }
+    }
+
+    #[test]
+    fn incomplete_or_unknown_actions_explain_themselves() {
+        assert_eq!(
+            Action::interpret(&req(r#"{"action_type":"modify_config","target":"lr"}"#))
+                .unwrap_err(),
+            "modify_config needs 'value'"
+        );
+        assert!(
+            Action::interpret(&req(r#"{"action_type":"fly"}"#))
+                .unwrap_err()
+                .starts_with("unknown action 'fly'")
+        );
+        assert!(
+            Action::interpret(&req(
+                r#"{"action_type":"mark_diagnosed","diagnosis":"gremlins"}"#
+            ))
+            .unwrap_err()
+            .starts_with("unknown diagnosis 'gremlins'")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_not_well_formed() {
+        assert!(
+            serde_json::from_str::<ActionRequest>(r#"{"action_type":"inspect_code","x":1}"#)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The episode engine: a task and a seed become an episode; actions step it;
+//! each step gives an observation, a reward and whether it is done. Pure: the
+//! only outside things it touches are the event sink and clock it is handed.
+
+pub mod action;
+pub mod episode;
+pub mod grade;
+pub mod observation;
+
+pub use action::{Action, ActionRequest};
+pub use episode::{Episode, StepInfo};
+pub use grade::{Grade, GradeItem, Verdict};
+pub use observation::Observation;
