@@ -4,8 +4,15 @@
 //! `replay`) are thin adapters over it.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cli;
 pub mod env;
 pub mod events;
+pub mod protocol;
+pub mod record;
+pub mod repl;
+pub mod replay;
+pub mod serve;
+pub mod session;
 pub mod sim;
 pub mod task;
 pub mod vocab;

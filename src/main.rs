@@ -1,3 +1,5 @@
+use clap::Parser;
+
 fn main() {
-    println!("Hello, world!");
+    std::process::exit(trainwreck::cli::run(trainwreck::cli::Cli::parse()));
 }

@@ -1,0 +1,234 @@
+//! Command-line parsing (clap) and dispatch to the front-ends. Returns the
+//! process exit code; errors are reported here, once, with their context.
+
+use crate::events::SystemClock;
+use crate::record::Recorder;
+use crate::replay::{self, Verdict};
+use crate::session::Session;
+use crate::task::{self, TaskError, TaskSet};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trainwreck",
+    version,
+    about = "Debug broken neural-network training runs: a game for people and agents",
+    after_help = "With no command, starts the game. `trainwreck --serve` speaks JSON lines on stdin/stdout (docs/PROTOCOL.md)."
+)]
+pub struct Cli {
+    /// Speak the JSON-lines protocol on stdin/stdout instead of playing.
+    #[arg(long)]
+    pub serve: bool,
+    /// With --serve: subscribe to every training event from the start.
+    #[arg(long, requires = "serve")]
+    pub events: bool,
+    /// Start with this task.
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+    /// Seed of the episode (which variant, which data, which init).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Load more task files from this directory (repeatable).
+    #[arg(long = "tasks-dir", value_name = "DIR", global = true)]
+    pub tasks_dirs: Vec<PathBuf>,
+    /// Record the session as JSON lines to FILE (replay with `trainwreck replay FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the tasks, or check task files.
+    Tasks {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: Option<TasksAction>,
+    },
+    /// Re-run recorded episodes and fail on any divergence.
+    Replay {
+        /// Recordings (.jsonl files, or directories of them).
+        paths: Vec<PathBuf>,
+        /// Also play every task's walkthrough and check its score.
+        #[arg(long)]
+        walkthroughs: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TasksAction {
+    /// Validate task files; exit non-zero with every error.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn report(errors: &[TaskError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+}
+
+fn load_tasks(dirs: &[PathBuf]) -> Option<TaskSet> {
+    match TaskSet::with_dirs(dirs) {
+        Ok(set) => Some(set),
+        Err(errors) => {
+            report(&errors);
+            None
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Some(Command::Tasks {
+            action: Some(TasksAction::Check { paths }),
+            ..
+        }) => check(&paths),
+        Some(Command::Tasks { json, action: None }) => {
+            let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
+                return 2;
+            };
+            crate::repl::render::print_task_list(&tasks, json, cli.color);
+            0
+        }
+        Some(Command::Replay {
+            paths,
+            walkthroughs,
+        }) => {
+            let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
+                return 2;
+            };
+            replay_all(&tasks, &paths, walkthroughs)
+        }
+        None => {
+            let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
+                return 2;
+            };
+            if cli.serve {
+                serve(tasks, &cli)
+            } else {
+                crate::repl::run(tasks, &cli)
+            }
+        }
+    }
+}
+
+fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
+    let recorder = match &cli.record {
+        Some(path) => match Recorder::create(path, &tasks, None, cli.events) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("error: cannot record to {}: {e}", path.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
+    let mut session = Session::new(tasks, Box::new(SystemClock::default()), cli.events);
+    match crate::serve::serve(&mut session, recorder) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+fn check(paths: &[PathBuf]) -> i32 {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml" || e == "json"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut failed = 0;
+    for file in &files {
+        match task::load_file(file) {
+            Ok(t) => println!("ok: {} ({})", file.display(), t.id()),
+            Err(errors) => {
+                failed += 1;
+                report(&errors);
+            }
+        }
+    }
+    println!("{} task files checked, {failed} with errors", files.len());
+    if failed > 0 || files.is_empty() { 1 } else { 0 }
+}
+
+fn replay_all(tasks: &TaskSet, paths: &[PathBuf], walkthroughs: bool) -> i32 {
+    let files = replay::collect(paths);
+    let (mut diverged, mut unusable) = (0, 0);
+    for file in &files {
+        match replay::replay_file(file, tasks) {
+            Verdict::Match { exchanges } => {
+                println!("ok: {} ({exchanges} requests)", file.display())
+            }
+            Verdict::Diverged(d) => {
+                diverged += 1;
+                println!("DIVERGED: {}:{d}", file.display());
+            }
+            Verdict::Unusable(why) => {
+                unusable += 1;
+                println!("UNUSABLE: {}: {why}", file.display());
+            }
+        }
+    }
+    let mut walk_failed = 0;
+    if walkthroughs {
+        for r in replay::walkthroughs(tasks) {
+            let ok = r.done && r.score >= replay::WALKTHROUGH_MIN_SCORE;
+            walk_failed += usize::from(!ok);
+            println!(
+                "{}: walkthrough {} seed {} ({}): score {:.2}{}",
+                if ok { "ok" } else { "FAILED" },
+                r.task_id,
+                r.seed,
+                r.variant,
+                r.score,
+                if r.done { "" } else { ", not done" }
+            );
+        }
+    }
+    println!(
+        "{} episodes replayed, {diverged} diverged, {unusable} unusable{}",
+        files.len(),
+        if walkthroughs {
+            format!("; walkthroughs: {walk_failed} failed")
+        } else {
+            String::new()
+        }
+    );
+    if unusable > 0 {
+        2
+    } else if diverged > 0 || walk_failed > 0 {
+        1
+    } else {
+        0
+    }
+}

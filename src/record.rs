@@ -1,0 +1,102 @@
+//! Recording sessions as JSON lines: a header, then every input line and every
+//! output line in order, each flushed as it is written, so a killed process
+//! leaves a file whose complete lines are all valid.
+
+use crate::task::TaskSet;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+pub const FORMAT: &str = "trainwreck-recording";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    pub program_version: String,
+    /// sha256 of every loaded task file, by task id.
+    pub tasks: BTreeMap<String, String>,
+    /// The task and seed the session started with, when it started with one (REPL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Whether the session was subscribed to all events from the start.
+    #[serde(default)]
+    pub events: bool,
+}
+
+/// One recorded line after the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// A request line, verbatim.
+    In(String),
+    /// A request line that was not UTF-8, as hex.
+    InHex(String),
+    /// A request line over the length limit: its length.
+    InTooLong(usize),
+    /// A reply or event line, as JSON.
+    Out(serde_json::Value),
+}
+
+pub struct Recorder {
+    file: File,
+}
+
+impl Recorder {
+    pub fn create(
+        path: &Path,
+        tasks: &TaskSet,
+        start: Option<(&str, u64)>,
+        events: bool,
+    ) -> io::Result<Self> {
+        let mut file = File::create(path)?;
+        let header = Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            program_version: env!("CARGO_PKG_VERSION").into(),
+            tasks: tasks
+                .iter()
+                .map(|t| (t.id().to_string(), t.hash.clone()))
+                .collect(),
+            task_id: start.map(|(id, _)| id.to_string()),
+            seed: start.map(|(_, seed)| seed),
+            events,
+        };
+        writeln!(
+            file,
+            "{}",
+            serde_json::to_string(&header).map_err(io::Error::other)?
+        )?;
+        Ok(Recorder { file })
+    }
+
+    fn write(&mut self, entry: &Entry) -> io::Result<()> {
+        let line = serde_json::to_string(entry).map_err(io::Error::other)?;
+        // One write per line: a kill leaves whole lines (or one cut-off last line).
+        self.file.write_all(format!("{line}\n").as_bytes())?;
+        self.file.flush()
+    }
+
+    pub fn input(&mut self, line: &[u8]) -> io::Result<()> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.write(&Entry::In(text.to_string())),
+            Err(_) => self.write(&Entry::InHex(
+                line.iter().map(|b| format!("{b:02x}")).collect(),
+            )),
+        }
+    }
+
+    pub fn too_long_input(&mut self, len: usize) -> io::Result<()> {
+        self.write(&Entry::InTooLong(len))
+    }
+
+    pub fn output(&mut self, line: &str) -> io::Result<()> {
+        let value = serde_json::from_str(line).map_err(io::Error::other)?;
+        self.write(&Entry::Out(value))
+    }
+}

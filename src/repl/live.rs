@@ -1,0 +1,93 @@
+//! Watching a run: the training events drive a progress bar with the current
+//! loss and a growing sparkline, paced so a person can follow it; Ctrl-C during
+//! a run stops the run (training_stopped), not the game.
+
+use super::render::chart::sparkline;
+use crate::events::{EventSink, Interrupt, TrainingEvent};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+pub struct LiveRun {
+    bar: Option<ProgressBar>,
+    losses: Vec<Option<f64>>,
+    interrupted: Arc<AtomicBool>,
+    /// Pause per epoch so the run can be watched (0 when not a terminal).
+    pace: Duration,
+    visible: bool,
+    pub stopped_by_user: bool,
+}
+
+impl LiveRun {
+    pub fn new(interrupted: Arc<AtomicBool>, visible: bool) -> Self {
+        LiveRun {
+            bar: None,
+            losses: Vec::new(),
+            interrupted,
+            pace: if visible {
+                Duration::from_millis(60)
+            } else {
+                Duration::ZERO
+            },
+            visible,
+            stopped_by_user: false,
+        }
+    }
+}
+
+impl EventSink for LiveRun {
+    fn emit(&mut self, event: &TrainingEvent) -> Interrupt {
+        match event {
+            TrainingEvent::TrainingStarted { num_epochs, .. } => {
+                self.interrupted.store(false, Ordering::SeqCst);
+                self.losses.clear();
+                self.stopped_by_user = false;
+                let bar = ProgressBar::with_draw_target(
+                    Some(*num_epochs as u64),
+                    if self.visible {
+                        ProgressDrawTarget::stderr()
+                    } else {
+                        ProgressDrawTarget::hidden()
+                    },
+                );
+                if let Ok(style) = ProgressStyle::with_template(
+                    "training {bar:20.cyan/blue} epoch {pos}/{len} {msg}",
+                ) {
+                    bar.set_style(style.progress_chars("█▉ "));
+                }
+                self.bar = Some(bar);
+                Interrupt::Continue
+            }
+            TrainingEvent::TrainingProgress {
+                epoch,
+                train_loss,
+                val_accuracy,
+                ..
+            } => {
+                self.losses.push(*train_loss);
+                if let Some(bar) = &self.bar {
+                    bar.set_position(*epoch as u64);
+                    let loss = train_loss.map_or("NaN".to_string(), |l| format!("{l:.4}"));
+                    let acc = val_accuracy.map_or("NaN".to_string(), |a| format!("{a:.2}"));
+                    bar.set_message(format!("loss {loss} acc {acc} {}", sparkline(&self.losses)));
+                }
+                if !self.pace.is_zero() {
+                    std::thread::sleep(self.pace);
+                }
+                if self.interrupted.swap(false, Ordering::SeqCst) {
+                    self.stopped_by_user = true;
+                    Interrupt::Stop
+                } else {
+                    Interrupt::Continue
+                }
+            }
+            _ => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                Interrupt::Continue
+            }
+        }
+    }
+}

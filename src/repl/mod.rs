@@ -1,0 +1,560 @@
+//! The human game: a rustyline REPL over the same session the JSON protocol
+//! uses (so `--record` works the same), with charts, tables, colour, tab
+//! completion, a live view of each run and a debrief at the end. When stdin is
+//! not a terminal it reads plain lines and echoes prompt and input, so a piped
+//! session reads as a transcript.
+
+pub mod command;
+pub mod live;
+pub mod progress;
+pub mod render;
+
+use crate::cli::Cli;
+use crate::env::observation::RunView;
+use crate::events::SystemClock;
+use crate::record::Recorder;
+use crate::session::Session;
+use crate::sim::TrainConfig;
+use crate::task::TaskSet;
+use crate::vocab;
+use command::Command;
+use live::LiveRun;
+use progress::Progress;
+use render::Style;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::hint::HistoryHinter;
+use rustyline::{Context, Editor, Helper, Highlighter, Hinter, Validator};
+use serde_json::{Value, json};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+const PROMPT: &str = "trainwreck> ";
+
+/// What completion needs to know about the game, shared with the editor.
+#[derive(Debug, Default)]
+struct Known {
+    task_ids: Vec<String>,
+    code_lines: usize,
+}
+
+#[derive(Helper, Hinter, Highlighter, Validator)]
+struct LineHelper {
+    known: Arc<Mutex<Known>>,
+    #[rustyline(Hinter)]
+    hinter: HistoryHinter,
+}
+
+impl Completer for LineHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let words: Vec<&str> = before[..start].split_whitespace().collect();
+        let known = self
+            .known
+            .lock()
+            .map_err(|_| rustyline::error::ReadlineError::Interrupted)?;
+        let owned: Vec<String>;
+        let options: Vec<&str> = match words.as_slice() {
+            [] => command::WORDS.to_vec(),
+            ["inspect"] => command::INSPECT_TARGETS.iter().map(|(n, _)| *n).collect(),
+            ["set"] => TrainConfig::targets().collect(),
+            ["set", "optimizer"] | ["optimizer"] => vec!["sgd", "adam"],
+            ["set", "activation"] => vec!["relu", "leaky_relu", "tanh", "sigmoid"],
+            ["set", "weight_init" | "init"] => vec!["kaiming", "xavier", "tiny", "huge"],
+            ["set", "lr_schedule"] => vec!["constant", "step_decay"],
+            ["set", "batch_norm" | "bn"] => vec!["true", "false"],
+            ["callback"] => vec!["early_stopping", "gradient_clipping", "lr_warmup"],
+            ["patch"] => vec![
+                "data",
+                "remove_overlap",
+                "normalize_features",
+                "drop_nan_rows",
+            ],
+            ["patch", "data"] => vec!["remove_overlap", "normalize_features", "drop_nan_rows"],
+            ["fix"] => vec!["modes", "line"],
+            ["fix", "line"] => {
+                owned = (1..=known.code_lines).map(|n| n.to_string()).collect();
+                owned.iter().map(String::as_str).collect()
+            }
+            ["diagnose"] => vocab::DIAGNOSES.to_vec(),
+            ["play"] => known.task_ids.iter().map(String::as_str).collect(),
+            ["help"] => command::WORDS.to_vec(),
+            _ => Vec::new(),
+        };
+        let prefix = &before[start..];
+        let pairs = options
+            .into_iter()
+            .filter(|o| o.starts_with(prefix))
+            .map(|o| Pair {
+                display: o.to_string(),
+                replacement: format!("{o} "),
+            })
+            .collect();
+        Ok((start, pairs))
+    }
+}
+
+/// Where lines come from: the line editor, or plain stdin.
+enum Input {
+    Editor(Box<Editor<LineHelper, rustyline::history::DefaultHistory>>),
+    Plain(std::io::StdinLock<'static>),
+}
+
+struct Game {
+    session: Session,
+    style: Style,
+    progress: Progress,
+    recorder: Option<Recorder>,
+    live: LiveRun,
+    known: Arc<Mutex<Known>>,
+    previous_run: Option<RunView>,
+    last_task: Option<String>,
+}
+
+fn random_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64 % 100_000)
+}
+
+impl Game {
+    /// Send one request through the session (and the recorder); returns the replies.
+    fn send(&mut self, request: Value) -> Vec<Value> {
+        let line = request.to_string();
+        if let Some(r) = self.recorder.as_mut()
+            && let Err(e) = r.input(line.as_bytes())
+        {
+            eprintln!("{}", self.style.warn(&format!("recording stopped: {e}")));
+            self.recorder = None;
+        }
+        let mut out = Vec::new();
+        self.session
+            .handle_line(line.as_bytes(), &mut self.live, &mut out);
+        if let Some(r) = self.recorder.as_mut() {
+            for reply in &out {
+                if let Err(e) = r.output(reply) {
+                    eprintln!("{}", self.style.warn(&format!("recording stopped: {e}")));
+                    self.recorder = None;
+                    break;
+                }
+            }
+        }
+        out.iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    fn say(&self, text: &str) {
+        println!("{text}");
+    }
+
+    fn welcome(&self) {
+        let s = &self.style;
+        self.say(&format!(
+            "{} — debug broken neural-network training runs.\n",
+            s.strong("trainwreck")
+        ));
+        self.say(&render::task_list(
+            self.session.tasks(),
+            &|id| self.progress.best(id),
+            s,
+        ));
+        self.say(&format!(
+            "\nType {} to begin ({} for all commands, Tab completes).",
+            s.accent("play task_001"),
+            s.accent("help")
+        ));
+    }
+
+    fn play(&mut self, task: &str, seed: Option<u64>) {
+        let seed = seed.unwrap_or_else(random_seed);
+        self.previous_run = None;
+        let replies = self.send(json!({"type": "reset", "data": {"task_id": task, "seed": seed}}));
+        if let Some(err) = error_of(&replies) {
+            self.say(&self.style.bad(&err));
+            return;
+        }
+        self.last_task = Some(task.to_string());
+        let Some(ep) = self.session.episode() else {
+            return;
+        };
+        if let Ok(mut known) = self.known.lock() {
+            known.code_lines = ep.program().line_count();
+        }
+        let s = &self.style;
+        let f = &ep.task().file;
+        let obs = ep.observation();
+        let mut text = vec![
+            String::new(),
+            s.strong(&format!("{} · {} · seed {seed}", f.id, f.title)),
+            format!(
+                "{} · {} steps · the run {}",
+                f.difficulty.name(),
+                f.max_steps,
+                match obs.run_status {
+                    "failed" => format!("failed in epoch {}", obs.epochs_completed),
+                    "stopped" => format!("stopped after epoch {}", obs.epochs_completed),
+                    _ => format!("completed {} epochs", obs.epochs_completed),
+                }
+            ),
+            String::new(),
+            format!("{} {}", s.accent("Notes:"), obs.notes),
+        ];
+        if let Some(log) = obs.error_log {
+            text.push(format!("{}\n{}", s.accent("Error log:"), s.bad(log)));
+        }
+        text.push(format!(
+            "GPU memory: {:.1} / {:.1} GB",
+            obs.gpu_memory_used_gb, obs.gpu_memory_total_gb
+        ));
+        text.push(String::new());
+        text.push(render::curves(ep.run(), None, s));
+        text.push(format!(
+            "\nInvestigate ({}), fix, {}, then {}.",
+            s.accent("inspect gradients|data|modes|weights|code"),
+            s.accent("restart"),
+            s.accent("diagnose <label>")
+        ));
+        self.say(&text.join("\n"));
+    }
+
+    fn act(&mut self, request: crate::env::ActionRequest) {
+        let kind = request.action_type.clone();
+        let before = self.session.episode().map(|e| e.run().clone());
+        let replies = self.send(json!({"type": "step", "data": request}));
+        if let Some(err) = error_of(&replies) {
+            self.say(&self.style.warn(&err));
+            return;
+        }
+        let Some(reply) = replies.iter().rev().find(|r| r["type"] == "observation") else {
+            return;
+        };
+        let data = &reply["data"];
+        let Some(ep) = self.session.episode() else {
+            return;
+        };
+        let s = &self.style;
+        let invalid = data["info"]["invalid"].as_bool().unwrap_or(false);
+        let message = data["observation"]["message"].as_str().unwrap_or_default();
+        let mut text = Vec::new();
+        if invalid {
+            text.push(s.warn(&format!("✗ {message}")));
+        } else {
+            match kind.as_str() {
+                "inspect_gradients" => text.push(render::gradients(ep.run(), s)),
+                "inspect_data_batch" => text.push(render::data(ep.run(), s)),
+                "inspect_model_modes" => text.push(render::modes(ep.run(), s)),
+                "inspect_model_weights" => text.push(render::weights(ep.run(), s)),
+                "inspect_code" => text.push(render::code(ep, s)),
+                "restart_run" => {
+                    if self.live.stopped_by_user {
+                        text.push(s.warn("Run stopped (Ctrl-C)."));
+                    }
+                    text.push(render::curves(ep.run(), before.as_ref(), s));
+                    self.previous_run = before;
+                }
+                _ => {}
+            }
+            let verdict_ok = data["info"]["verdict"]["recovered"].as_bool();
+            let line = match verdict_ok {
+                Some(true) => s.good(message),
+                Some(false) => s.warn(message),
+                None => message.to_string(),
+            };
+            text.push(line);
+        }
+        let reward = data["reward"].as_f64().unwrap_or(0.0);
+        text.push(s.dim(&format!(
+            "reward {reward:+.2} · total {:+.2} · step {}/{}",
+            ep.total_reward(),
+            ep.step_count(),
+            ep.task().file.max_steps
+        )));
+        self.say(&text.join("\n"));
+        if data["done"].as_bool().unwrap_or(false) {
+            self.finish();
+        }
+    }
+
+    fn finish(&mut self) {
+        let Some(ep) = self.session.episode() else {
+            return;
+        };
+        let s = &self.style;
+        let grade = ep.grade();
+        let task = ep.task().clone();
+        let d = &task.file.debrief;
+        let ending = if ep.is_truncated() {
+            "Out of steps."
+        } else {
+            "Episode over."
+        };
+        let mut text = vec![
+            String::new(),
+            s.strong(&format!(
+                "{ending} Score {:.2} · total reward {:+.2}",
+                grade.score,
+                ep.total_reward()
+            )),
+            render::grade(&grade, s),
+            String::new(),
+            s.strong("Debrief"),
+            format!("{} {}", s.accent("The bug:"), d.bug),
+            s.accent("The signs:"),
+        ];
+        text.extend(d.signs.iter().map(|sign| format!("  • {sign}")));
+        text.push(format!("{} {}", s.accent("The fix:"), d.fix));
+        if let Some(r) = &d.reference {
+            text.push(s.dim(&format!("Read more: {r}")));
+        }
+        let warning = self.progress.record(task.id(), grade.score);
+        if let Some(next) = self.next_task() {
+            text.push(format!(
+                "\nNext: {} (or {} for the list).",
+                s.accent(&format!("play {next}")),
+                s.accent("tasks")
+            ));
+        } else {
+            text.push(format!(
+                "\n{}",
+                s.good("Every task solved. Try other seeds: play <task> <seed>.")
+            ));
+        }
+        self.say(&text.join("\n"));
+        if let Some(w) = warning {
+            self.say(&s.warn(&w));
+        }
+    }
+
+    /// The first task not yet solved, after the one just played.
+    fn next_task(&self) -> Option<String> {
+        let ids = self.session.tasks().ids();
+        let after = self
+            .last_task
+            .as_ref()
+            .and_then(|t| ids.iter().position(|id| id == t))
+            .map_or(0, |i| i + 1);
+        ids.iter()
+            .cycle()
+            .skip(after)
+            .take(ids.len())
+            .find(|id| self.progress.best(id).is_none_or(|s| s < 0.9))
+            .cloned()
+    }
+
+    fn need_episode(&self) -> bool {
+        if self.session.episode().is_none() {
+            self.say(
+                &self
+                    .style
+                    .warn("No episode yet: `play task_001` to start one."),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Handle one line; false to quit.
+    fn line(&mut self, line: &str) -> bool {
+        let command = match command::parse(line) {
+            Ok(Some(c)) => c,
+            Ok(None) => return true,
+            Err(why) => {
+                self.say(&self.style.warn(&why));
+                return true;
+            }
+        };
+        let s = self.style;
+        match command {
+            Command::Quit => return false,
+            Command::Help(None) => {
+                let lines: Vec<String> = command::HELP
+                    .iter()
+                    .map(|(usage, what)| format!("  {:<44} {}", s.accent(usage), what))
+                    .collect();
+                self.say(&format!(
+                    "Commands:\n{}\nDiagnosis labels: {}",
+                    lines.join("\n"),
+                    vocab::DIAGNOSES.join(", ")
+                ));
+            }
+            Command::Help(Some(word)) => {
+                match command::HELP
+                    .iter()
+                    .find(|(usage, _)| usage.split_whitespace().next() == Some(word.as_str()))
+                {
+                    Some((usage, what)) => self.say(&format!("{}\n  {what}", s.accent(usage))),
+                    None => {
+                        self.say(&s.warn(&format!("no command '{word}' (help lists them all)")))
+                    }
+                }
+            }
+            Command::Tasks => self.say(&render::task_list(
+                self.session.tasks(),
+                &|id| self.progress.best(id),
+                &s,
+            )),
+            Command::Play { task, seed } => self.play(&task, seed),
+            Command::Next => match self.next_task() {
+                Some(t) => self.play(&t, None),
+                None => self.say(&s.good("Every task solved.")),
+            },
+            Command::Action(req) => {
+                if self.need_episode() {
+                    self.act(req);
+                }
+            }
+            Command::Status
+            | Command::Grade
+            | Command::Curves
+            | Command::Config
+            | Command::Code
+            | Command::Actions => {
+                if !self.need_episode() {
+                    return true;
+                }
+                let Some(ep) = self.session.episode() else {
+                    return true;
+                };
+                let text = match command {
+                    Command::Curves => render::curves(ep.run(), self.previous_run.as_ref(), &s),
+                    Command::Config => render::config(ep, &s),
+                    Command::Code if ep.observation().code_snippet.is_none() => {
+                        s.warn("train.py is not open yet: `inspect code` first.")
+                    }
+                    Command::Code => render::code(ep, &s),
+                    Command::Actions => {
+                        format!("Available now: {}", ep.available_actions().join(", "))
+                    }
+                    Command::Grade => render::grade(&ep.grade(), &s),
+                    _ => format!(
+                        "{} · seed {} · step {}/{} · total reward {:+.2} · score so far {:.2}{}",
+                        ep.task().id(),
+                        ep.seed(),
+                        ep.step_count(),
+                        ep.task().file.max_steps,
+                        ep.total_reward(),
+                        ep.grade().score,
+                        if ep.is_done() { " · done" } else { "" }
+                    ),
+                };
+                self.say(&text);
+            }
+        }
+        true
+    }
+}
+
+fn error_of(replies: &[Value]) -> Option<String> {
+    replies
+        .iter()
+        .find(|r| r["type"] == "error")
+        .map(|r| r["data"]["message"].as_str().unwrap_or("error").to_string())
+}
+
+pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
+    let interactive = std::io::stdin().is_terminal();
+    let style = Style::detect(cli.color);
+    let recorder = match &cli.record {
+        Some(path) => {
+            let start = cli.task.as_deref().map(|t| (t, cli.seed.unwrap_or(0)));
+            match Recorder::create(path, &tasks, start, false) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    eprintln!("error: cannot record to {}: {e}", path.display());
+                    return 2;
+                }
+            }
+        }
+        None => None,
+    };
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        // Only a run in progress reads the flag; at the prompt rustyline owns Ctrl-C.
+        let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    }
+    let known = Arc::new(Mutex::new(Known {
+        task_ids: tasks.ids(),
+        code_lines: 0,
+    }));
+    let progress = Progress::load();
+    let mut game = Game {
+        session: Session::new(tasks, Box::new(SystemClock::default()), false),
+        style,
+        progress,
+        recorder,
+        live: LiveRun::new(interrupted, interactive && std::io::stderr().is_terminal()),
+        known: known.clone(),
+        previous_run: None,
+        last_task: None,
+    };
+    if let Some(w) = &game.progress.warning {
+        eprintln!("{}", style.warn(&format!("note: {w}")));
+    }
+    match &cli.task {
+        Some(task) => game.play(task, Some(cli.seed.unwrap_or_else(random_seed))),
+        None => game.welcome(),
+    }
+    let history = Progress::history_path();
+    let mut input = if interactive {
+        match Editor::new() {
+            Ok(mut editor) => {
+                editor.set_helper(Some(LineHelper {
+                    known,
+                    hinter: HistoryHinter::new(),
+                }));
+                if let Some(h) = &history {
+                    let _ = editor.load_history(h);
+                }
+                Input::Editor(Box::new(editor))
+            }
+            Err(_) => Input::Plain(std::io::stdin().lock()),
+        }
+    } else {
+        Input::Plain(std::io::stdin().lock())
+    };
+    loop {
+        let line = match &mut input {
+            Input::Editor(editor) => match editor.readline(PROMPT) {
+                Ok(line) => {
+                    let _ = editor.add_history_entry(line.as_str());
+                    line
+                }
+                Err(ReadlineError::Interrupted) => continue,
+                Err(_) => break,
+            },
+            Input::Plain(stdin) => {
+                let mut line = String::new();
+                match stdin.read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let line = line.trim_end_matches(['\n', '\r']).to_string();
+                        println!("{PROMPT}{line}");
+                        line
+                    }
+                }
+            }
+        };
+        if !game.line(&line) {
+            break;
+        }
+        let _ = std::io::stdout().flush();
+    }
+    if let (Input::Editor(editor), Some(h)) = (&mut input, &history) {
+        if let Some(dir) = h.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(h);
+    }
+    0
+}

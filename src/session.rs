@@ -1,0 +1,335 @@
+//! One protocol session: the state machine between request lines and reply
+//! lines, shared by `--serve`, the REPL (which speaks it internally, so its
+//! recordings replay like any other) and `replay`. No I/O here: lines in,
+//! lines out.
+
+use crate::env::episode::StepInfo;
+use crate::env::{ActionRequest, Episode};
+use crate::events::{Clock, EVENT_NAMES, EventSink, Interrupt, TrainingEvent};
+use crate::protocol::{
+    self, Envelope, ErrorCode, EventSelection, ProtocolError, Request, ResetData, error_reply,
+    reply,
+};
+use crate::task::TaskSet;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Whether to go on reading after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Close,
+}
+
+pub struct Session {
+    tasks: TaskSet,
+    episode: Option<Episode>,
+    subscriptions: BTreeSet<&'static str>,
+    clock: Box<dyn Clock>,
+}
+
+#[derive(Serialize)]
+struct StepReply<'a> {
+    observation: crate::env::Observation<'a>,
+    reward: f64,
+    done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<&'a StepInfo>,
+}
+
+#[derive(Serialize)]
+struct TaskEntry<'a> {
+    id: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    difficulty: &'a str,
+    max_steps: usize,
+    variants: usize,
+    origin: &'a str,
+}
+
+/// Sends events to the live sink and, when subscribed, out as lines.
+struct Forward<'a> {
+    live: &'a mut dyn EventSink,
+    subscriptions: &'a BTreeSet<&'static str>,
+    id: Option<&'a Value>,
+    out: &'a mut Vec<String>,
+}
+
+impl EventSink for Forward<'_> {
+    fn emit(&mut self, event: &TrainingEvent) -> Interrupt {
+        if self.subscriptions.contains(event.name()) {
+            self.out.push(reply("event", self.id, event));
+        }
+        self.live.emit(event)
+    }
+}
+
+fn select(selection: &EventSelection) -> Result<Vec<&'static str>, ProtocolError> {
+    match selection {
+        EventSelection::All(word) if word == "all" => Ok(EVENT_NAMES.to_vec()),
+        EventSelection::All(word) => Err(ProtocolError {
+            code: ErrorCode::ValidationError,
+            message: format!(
+                "data.events: expected \"all\" or a list of event names, got \"{word}\""
+            ),
+            field: Some("data.events".into()),
+        }),
+        EventSelection::Names(names) => names
+            .iter()
+            .map(|n| {
+                EVENT_NAMES
+                    .iter()
+                    .copied()
+                    .find(|e| e == n)
+                    .ok_or_else(|| ProtocolError {
+                        code: ErrorCode::ValidationError,
+                        message: format!(
+                            "data.events: unknown event '{n}' (known: {})",
+                            EVENT_NAMES.join(", ")
+                        ),
+                        field: Some("data.events".into()),
+                    })
+            })
+            .collect(),
+    }
+}
+
+impl Session {
+    pub fn new(tasks: TaskSet, clock: Box<dyn Clock>, subscribe_all: bool) -> Self {
+        Session {
+            tasks,
+            episode: None,
+            subscriptions: if subscribe_all {
+                EVENT_NAMES.into_iter().collect()
+            } else {
+                BTreeSet::new()
+            },
+            clock,
+        }
+    }
+
+    pub fn tasks(&self) -> &TaskSet {
+        &self.tasks
+    }
+
+    pub fn episode(&self) -> Option<&Episode> {
+        self.episode.as_ref()
+    }
+
+    /// Handle one raw line; replies (and events) are appended to `out`.
+    pub fn handle_line(
+        &mut self,
+        line: &[u8],
+        live: &mut dyn EventSink,
+        out: &mut Vec<String>,
+    ) -> Control {
+        match protocol::parse_line(line) {
+            Ok(None) => Control::Continue,
+            Ok(Some(envelope)) => self.handle(envelope, live, out),
+            Err((id, err)) => {
+                out.push(error_reply(id.as_ref(), &err));
+                Control::Continue
+            }
+        }
+    }
+
+    pub fn handle(
+        &mut self,
+        envelope: Envelope,
+        live: &mut dyn EventSink,
+        out: &mut Vec<String>,
+    ) -> Control {
+        let id = envelope.id.as_ref();
+        let result = match envelope.request {
+            Request::Close => return Control::Close,
+            Request::Reset(data) => self.reset(data, id, live, out),
+            Request::Step(action) => self.step(&action, id, live, out),
+            Request::State => self.state(id),
+            Request::Grade => self.grade(id),
+            Request::Tasks => Ok(self.catalogue(id)),
+            Request::Schema => Ok(reply("schema", id, schema())),
+            Request::Subscribe(data) => select(&data.events).map(|names| {
+                self.subscriptions.extend(names);
+                reply(
+                    "subscribed",
+                    id,
+                    serde_json::json!({ "events": self.subscribed() }),
+                )
+            }),
+            Request::Unsubscribe(data) => {
+                let names = match &data.events {
+                    None => Ok(EVENT_NAMES.to_vec()),
+                    Some(selection) => select(selection),
+                };
+                names.map(|names| {
+                    for n in names {
+                        self.subscriptions.remove(n);
+                    }
+                    reply(
+                        "unsubscribed",
+                        id,
+                        serde_json::json!({ "events": self.subscribed() }),
+                    )
+                })
+            }
+        };
+        out.push(result.unwrap_or_else(|err| error_reply(id, &err)));
+        Control::Continue
+    }
+
+    fn subscribed(&self) -> Vec<&'static str> {
+        EVENT_NAMES
+            .into_iter()
+            .filter(|n| self.subscriptions.contains(n))
+            .collect()
+    }
+
+    fn reset(
+        &mut self,
+        data: ResetData,
+        id: Option<&Value>,
+        live: &mut dyn EventSink,
+        out: &mut Vec<String>,
+    ) -> Result<String, ProtocolError> {
+        let task = match &data.task_id {
+            Some(task_id) => self.tasks.get(task_id).ok_or_else(|| {
+                ProtocolError::new(
+                    ErrorCode::UnknownTask,
+                    format!(
+                        "unknown task '{task_id}' (known: {})",
+                        self.tasks.ids().join(", ")
+                    ),
+                )
+            })?,
+            None => self.tasks.first().ok_or_else(|| {
+                ProtocolError::new(ErrorCode::ExecutionError, "no task is loaded")
+            })?,
+        };
+        let seed = data.seed.unwrap_or(0);
+        let mut sink = Forward {
+            live,
+            subscriptions: &self.subscriptions,
+            id,
+            out,
+        };
+        let episode = Episode::reset(task, seed, &mut sink, self.clock.as_ref())
+            .map_err(|e| ProtocolError::new(ErrorCode::ExecutionError, e.to_string()))?;
+        let episode = self.episode.insert(episode);
+        Ok(reply(
+            "observation",
+            id,
+            StepReply {
+                observation: episode.observation(),
+                reward: 0.0,
+                done: false,
+                info: None,
+            },
+        ))
+    }
+
+    fn step(
+        &mut self,
+        action: &ActionRequest,
+        id: Option<&Value>,
+        live: &mut dyn EventSink,
+        out: &mut Vec<String>,
+    ) -> Result<String, ProtocolError> {
+        let episode = self.episode.as_mut().ok_or_else(|| {
+            ProtocolError::new(ErrorCode::NoEpisode, "no episode: send a reset first")
+        })?;
+        if episode.is_done() {
+            return Err(ProtocolError::new(
+                ErrorCode::EpisodeDone,
+                "the episode is over: send a reset to start another",
+            ));
+        }
+        let mut sink = Forward {
+            live,
+            subscriptions: &self.subscriptions,
+            id,
+            out,
+        };
+        let (reward, info) = episode.step(action, &mut sink, self.clock.as_ref());
+        Ok(reply(
+            "observation",
+            id,
+            StepReply {
+                observation: episode.observation(),
+                reward: f64::from(reward) / 1000.0,
+                done: episode.is_done(),
+                info: Some(&info),
+            },
+        ))
+    }
+
+    fn state(&self, id: Option<&Value>) -> Result<String, ProtocolError> {
+        let episode = self.current()?;
+        let observation = episode.observation();
+        Ok(reply(
+            "state",
+            id,
+            serde_json::json!({
+                "task_id": episode.task().id(),
+                "seed": episode.seed(),
+                "run_id": observation.run_id,
+                "step_count": episode.step_count(),
+                "max_steps": episode.task().file.max_steps,
+                "done": episode.is_done(),
+                "terminated": episode.is_terminated(),
+                "truncated": episode.is_truncated(),
+                "total_reward": episode.total_reward(),
+                "score": episode.grade().score,
+                "available_actions": observation.available_actions,
+                "episode_state": observation.episode_state,
+            }),
+        ))
+    }
+
+    fn grade(&self, id: Option<&Value>) -> Result<String, ProtocolError> {
+        let episode = self.current()?;
+        let grade = episode.grade();
+        Ok(reply(
+            "grade",
+            id,
+            serde_json::json!({
+                "task_id": episode.task().id(),
+                "score": grade.score,
+                "breakdown": grade.breakdown,
+                "steps": episode.step_count(),
+                "done": episode.is_done(),
+                "total_reward": episode.total_reward(),
+                "debrief": episode.is_done().then(|| &episode.task().file.debrief),
+            }),
+        ))
+    }
+
+    fn current(&self) -> Result<&Episode, ProtocolError> {
+        self.episode.as_ref().ok_or_else(|| {
+            ProtocolError::new(ErrorCode::NoEpisode, "no episode: send a reset first")
+        })
+    }
+
+    fn catalogue(&self, id: Option<&Value>) -> String {
+        let tasks: Vec<TaskEntry> = self
+            .tasks
+            .iter()
+            .map(|t| TaskEntry {
+                id: t.id(),
+                title: &t.file.title,
+                summary: &t.file.summary,
+                difficulty: t.file.difficulty.name(),
+                max_steps: t.file.max_steps,
+                variants: t.file.variants.len().max(1),
+                origin: &t.origin,
+            })
+            .collect();
+        reply("tasks", id, serde_json::json!({ "tasks": tasks }))
+    }
+}
+
+/// JSON Schemas of the action, the observation and the replies.
+pub fn schema() -> Value {
+    serde_json::from_str(include_str!("schema.json")).unwrap_or(Value::Null)
+}
