@@ -13,7 +13,10 @@ fn resets(c: &mut Criterion) {
     let mut group = c.benchmark_group("reset");
     for task in tasks.iter() {
         group.bench_function(task.id(), |b| {
-            b.iter(|| Episode::reset(task.clone(), black_box(42), &mut NoSink, &FixedClock).map(|e| e.step_count()))
+            b.iter(|| {
+                Episode::reset(task.clone(), black_box(42), &mut NoSink, &FixedClock)
+                    .map(|e| e.step_count())
+            })
         });
     }
     group.finish();
@@ -21,10 +24,14 @@ fn resets(c: &mut Criterion) {
 
 fn events(c: &mut Criterion) {
     let tasks = TaskSet::builtin().unwrap_or_default();
-    let Some(task) = tasks.get("task_004") else { return };
+    let Some(task) = tasks.get("task_004") else {
+        return;
+    };
     let mut group = c.benchmark_group("events");
     group.bench_function("no_sink", |b| {
-        b.iter(|| Episode::reset(task.clone(), 42, &mut NoSink, &FixedClock).map(|e| e.step_count()))
+        b.iter(|| {
+            Episode::reset(task.clone(), 42, &mut NoSink, &FixedClock).map(|e| e.step_count())
+        })
     });
     group.bench_function("collecting_sink", |b| {
         b.iter(|| {
@@ -37,8 +44,12 @@ fn events(c: &mut Criterion) {
 
 fn inspect_step(c: &mut Criterion) {
     let tasks = TaskSet::builtin().unwrap_or_default();
-    let Some(task) = tasks.get("task_001") else { return };
-    let Ok(episode) = Episode::reset(task, 42, &mut NoSink, &FixedClock) else { return };
+    let Some(task) = tasks.get("task_001") else {
+        return;
+    };
+    let Ok(episode) = Episode::reset(task, 42, &mut NoSink, &FixedClock) else {
+        return;
+    };
     let request = ActionRequest::new("inspect_gradients");
     c.bench_function("inspect_step_and_serialise", |b| {
         b.iter_batched(

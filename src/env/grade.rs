@@ -217,7 +217,8 @@ pub fn grade(rubric: &Rubric, e: &Evidence<'_>) -> Grade {
         .map(|i| i.weight)
         .sum();
     Grade {
-        score: (total.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0,
+        // `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
+        score: (total.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0 + 0.0,
         breakdown,
     }
 }

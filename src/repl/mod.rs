@@ -388,14 +388,15 @@ impl Game {
                 ));
             }
             Command::Help(Some(word)) => {
-                match command::HELP
+                let matching: Vec<String> = command::HELP
                     .iter()
-                    .find(|(usage, _)| usage.split_whitespace().next() == Some(word.as_str()))
-                {
-                    Some((usage, what)) => self.say(&format!("{}\n  {what}", s.accent(usage))),
-                    None => {
-                        self.say(&s.warn(&format!("no command '{word}' (help lists them all)")))
-                    }
+                    .filter(|(usage, _)| usage.split_whitespace().next() == Some(word.as_str()))
+                    .map(|(usage, what)| format!("{}\n  {what}", s.accent(usage)))
+                    .collect();
+                if matching.is_empty() {
+                    self.say(&s.warn(&format!("no command '{word}' (help lists them all)")));
+                } else {
+                    self.say(&matching.join("\n"));
                 }
             }
             Command::Tasks => self.say(&render::task_list(

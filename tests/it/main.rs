@@ -41,11 +41,23 @@ pub fn serve(args: &[&str], lines: &[Value]) -> Vec<Value> {
 }
 
 pub fn serve_raw(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let output = trainwreck().arg("--serve").args(args).write_stdin(input).output().unwrap();
-    assert!(output.status.success(), "exit {:?}: {}", output.status, String::from_utf8_lossy(&output.stderr));
+    let output = trainwreck()
+        .arg("--serve")
+        .args(args)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+        })
         .collect()
 }

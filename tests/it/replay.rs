@@ -27,8 +27,16 @@ fn record_serve(dir: &Path, extra: &[&str]) -> PathBuf {
 }
 
 fn replay(paths: &[&Path], extra: &[&str]) -> (i32, String) {
-    let out = trainwreck().arg("replay").args(paths).args(extra).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = trainwreck()
+        .arg("replay")
+        .args(paths)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -44,7 +52,10 @@ fn serve_and_repl_recordings_replay_clean() {
         .success();
     let (code, out) = replay(&[&serve_file, &repl_file], &[]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.ends_with("2 episodes replayed, 0 diverged, 0 unusable\n"), "{out}");
+    assert!(
+        out.ends_with("2 episodes replayed, 0 diverged, 0 unusable\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -53,15 +64,27 @@ fn a_changed_number_is_a_divergence_located_by_line_and_path() {
     let file = record_serve(&dir, &[]);
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let at = lines.iter().position(|l| l.contains("\"gradient_stats\":[{")).unwrap();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("\"gradient_stats\":[{"))
+        .unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&lines[at]).unwrap();
     value["out"]["data"]["observation"]["gpu_memory_used_gb"] = json!(1.5);
     lines[at] = value.to_string();
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
     let (code, out) = replay(&[&file], &[]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("line {}: at $.data.observation.gpu_memory_used_gb", at + 1)), "{out}");
-    assert!(out.contains("expected: 1.5") && out.contains("actual:   6.2"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "line {}: at $.data.observation.gpu_memory_used_gb",
+            at + 1
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("expected: 1.5") && out.contains("actual:   6.2"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -93,7 +116,9 @@ fn an_edited_task_file_makes_its_recordings_unusable() {
     let dir = scratch("replay-task");
     let tasks = dir.join("tasks");
     std::fs::create_dir_all(&tasks).unwrap();
-    let original = std::fs::read_to_string("tasks/task_001.toml").unwrap().replace("task_001", "custom_lr");
+    let original = std::fs::read_to_string("tasks/task_001.toml")
+        .unwrap()
+        .replace("task_001", "custom_lr");
     std::fs::write(tasks.join("custom.toml"), &original).unwrap();
     let file = dir.join("custom.jsonl");
     trainwreck()
@@ -101,23 +126,38 @@ fn an_edited_task_file_makes_its_recordings_unusable() {
         .arg(&tasks)
         .arg("--record")
         .arg(&file)
-        .write_stdin(format!("{}\n", json!({"type": "reset", "data": {"task_id": "custom_lr", "seed": 1}})))
+        .write_stdin(format!(
+            "{}\n",
+            json!({"type": "reset", "data": {"task_id": "custom_lr", "seed": 1}})
+        ))
         .assert()
         .success();
     let tasks_arg = tasks.to_str().unwrap();
     assert_eq!(replay(&[&file], &["--tasks-dir", tasks_arg]).0, 0);
-    std::fs::write(tasks.join("custom.toml"), original.replace("gpu_memory_used_gb = 6.2", "gpu_memory_used_gb = 6.3")).unwrap();
+    std::fs::write(
+        tasks.join("custom.toml"),
+        original.replace("gpu_memory_used_gb = 6.2", "gpu_memory_used_gb = 6.3"),
+    )
+    .unwrap();
     let (code, out) = replay(&[&file], &["--tasks-dir", tasks_arg]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("task custom_lr changed since the recording (recorded "), "{out}");
+    assert!(
+        out.contains("task custom_lr changed since the recording (recorded "),
+        "{out}"
+    );
 }
 
 #[test]
 fn walkthroughs_replay_for_every_task() {
     let (code, out) = replay(&[], &["--walkthroughs"]);
     assert_eq!(code, 0, "{out}");
-    for id in ["task_001", "task_002", "task_003", "task_004", "task_005", "task_006"] {
-        assert!(out.contains(&format!("ok: walkthrough {id} ")), "{id}: {out}");
+    for id in [
+        "task_001", "task_002", "task_003", "task_004", "task_005", "task_006",
+    ] {
+        assert!(
+            out.contains(&format!("ok: walkthrough {id} ")),
+            "{id}: {out}"
+        );
     }
     assert!(out.contains("walkthroughs: 0 failed"));
 }

@@ -45,26 +45,47 @@ fn ws_reset_returns_observation() {
 
 #[test]
 fn ws_reset_with_task_selection() {
-    let replies = serve(&[], &[reset(Some(json!({"task_id": "task_003", "seed": 42})))]);
+    let replies = serve(
+        &[],
+        &[reset(Some(json!({"task_id": "task_003", "seed": 42})))],
+    );
     assert_eq!(replies[0]["type"], "observation");
     let o = obs(&replies[0]);
-    assert!(o["notes"].as_str().unwrap().to_lowercase().contains("architecture upgraded"));
+    assert!(
+        o["notes"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("architecture upgraded")
+    );
     assert!(o["error_log"].is_null());
 }
 
 #[test]
 fn ws_task_selection_all_tasks() {
-    for task_id in ["task_001", "task_002", "task_003", "task_004", "task_005", "task_006"] {
+    for task_id in [
+        "task_001", "task_002", "task_003", "task_004", "task_005", "task_006",
+    ] {
         let replies = serve(&[], &[reset(Some(json!({"task_id": task_id, "seed": 42})))]);
         assert_eq!(replies[0]["type"], "observation", "{task_id} failed reset");
         let o = obs(&replies[0]);
-        assert_eq!(o["training_loss_history"].as_array().unwrap().len(), 20, "{task_id} missing loss history");
+        assert_eq!(
+            o["training_loss_history"].as_array().unwrap().len(),
+            20,
+            "{task_id} missing loss history"
+        );
     }
 }
 
 #[test]
 fn ws_step_inspect_gradients() {
-    let replies = serve(&[], &[reset(None), step(json!({"action_type": "inspect_gradients"}))]);
+    let replies = serve(
+        &[],
+        &[
+            reset(None),
+            step(json!({"action_type": "inspect_gradients"})),
+        ],
+    );
     let o = obs(&replies[1]);
     let grads = o["gradient_stats"].as_array().unwrap();
     assert_eq!(grads.len(), 4);
@@ -83,13 +104,21 @@ fn ws_full_episode_flow() {
         &[
             reset(Some(json!({"task_id": "task_001", "seed": 42}))),
             step(json!({"action_type": "inspect_gradients"})),
-            step(json!({"action_type": "modify_config", "target": "learning_rate", "value": 0.001})),
+            step(
+                json!({"action_type": "modify_config", "target": "learning_rate", "value": 0.001}),
+            ),
             step(json!({"action_type": "restart_run"})),
             step(json!({"action_type": "mark_diagnosed", "diagnosis": "lr_too_high"})),
         ],
     );
     assert!(!obs(&replies[0])["error_log"].is_null());
-    assert!(obs(&replies[1])["gradient_stats"].as_array().unwrap().iter().any(|g| g["is_exploding"] == true));
+    assert!(
+        obs(&replies[1])["gradient_stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["is_exploding"] == true)
+    );
     assert_eq!(obs(&replies[2])["episode_state"]["fix_action_taken"], true);
     assert_eq!(obs(&replies[3])["episode_state"]["restart_after_fix"], true);
     let done = replies[4]["data"]["done"].as_bool().unwrap_or(false);
@@ -135,14 +164,23 @@ fn ws_task_006_code_inspection() {
 fn ws_invalid_message_returns_error() {
     let replies = serve(
         &[],
-        &[reset(None), json!({"type": "step", "action": {"action_type": "inspect_gradients"}})],
+        &[
+            reset(None),
+            json!({"type": "step", "action": {"action_type": "inspect_gradients"}}),
+        ],
     );
     assert_eq!(replies[1]["type"], "error");
 }
 
 #[test]
 fn ws_step_data_batch() {
-    let replies = serve(&[], &[reset(None), step(json!({"action_type": "inspect_data_batch"}))]);
+    let replies = serve(
+        &[],
+        &[
+            reset(None),
+            step(json!({"action_type": "inspect_data_batch"})),
+        ],
+    );
     let o = obs(&replies[1]);
     assert!(!o["data_batch_stats"].is_null());
     assert!(o["data_batch_stats"].get("class_overlap_score").is_some());

@@ -15,8 +15,16 @@ fn step(action: Value) -> Value {
 }
 
 fn raw_lines(input: &str) -> Vec<String> {
-    let out = trainwreck().arg("--serve").write_stdin(input).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+    let out = trainwreck()
+        .arg("--serve")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -100,10 +108,17 @@ fn hostile_lines_get_specific_errors_and_the_session_goes_on() {
             .unwrap()
             .contains("learning_rate must be a number in [1e-6, 10], got -1")
     );
-    let actions = replies[17]["data"]["observation"]["episode_state"]["actions_taken"].as_array().unwrap();
+    let actions = replies[17]["data"]["observation"]["episode_state"]["actions_taken"]
+        .as_array()
+        .unwrap();
     assert_eq!(actions[0], "invalid:modify_config");
     assert_eq!(actions[2], "invalid:fix_code");
-    assert!(replies[15]["data"]["observation"]["message"].as_str().unwrap().contains("after inspect_code"));
+    assert!(
+        replies[15]["data"]["observation"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("after inspect_code")
+    );
 }
 
 #[test]
@@ -129,12 +144,21 @@ fn every_task_is_solvable_by_script_and_mistakes_score_low() {
         let seed = 42;
         let scenario = task.scenario_for_seed(seed).unwrap();
         let mut lines = vec![reset(task.id(), seed)];
-        lines.extend(scenario.walkthrough.iter().map(|s| step(serde_json::to_value(s).unwrap())));
+        lines.extend(
+            scenario
+                .walkthrough
+                .iter()
+                .map(|s| step(serde_json::to_value(s).unwrap())),
+        );
         lines.push(json!({"type": "grade"}));
         let replies = serve(&[], &lines);
         let grade = &replies.last().unwrap()["data"];
         assert_eq!(grade["done"], true, "{}", task.id());
-        assert!(grade["score"].as_f64().unwrap() >= 0.9, "{}: {grade}", task.id());
+        assert!(
+            grade["score"].as_f64().unwrap() >= 0.9,
+            "{}: {grade}",
+            task.id()
+        );
         assert!(grade["debrief"]["bug"].is_string());
 
         // The same evidence with the wrong diagnosis and no fix scores low.
@@ -143,7 +167,9 @@ fn every_task_is_solvable_by_script_and_mistakes_score_low() {
             &[
                 reset(task.id(), seed),
                 step(json!({"action_type": "inspect_gradients"})),
-                step(json!({"action_type": "mark_diagnosed", "diagnosis": "scheduler_misconfigured"})),
+                step(
+                    json!({"action_type": "mark_diagnosed", "diagnosis": "scheduler_misconfigured"}),
+                ),
                 json!({"type": "grade"}),
             ],
         );
@@ -168,7 +194,10 @@ fn a_fix_that_does_not_work_earns_no_recovery() {
     assert_eq!(restart["info"]["verdict"]["recovered"], false);
     assert!(restart["reward"].as_f64().unwrap() < 0.0);
     let breakdown = replies[3]["data"]["breakdown"].as_array().unwrap();
-    let herring = breakdown.iter().find(|i| i["item"].as_str().unwrap().contains("red herring")).unwrap();
+    let herring = breakdown
+        .iter()
+        .find(|i| i["item"].as_str().unwrap().contains("red herring"))
+        .unwrap();
     assert_eq!(herring["earned"], true);
 }
 
@@ -190,13 +219,20 @@ fn running_out_of_steps_truncates_with_a_low_score() {
 fn schema_and_catalogue_describe_what_is_sent() {
     let replies = serve(
         &[],
-        &[json!({"type": "schema"}), json!({"type": "tasks"}), reset("task_003", 1)],
+        &[
+            json!({"type": "schema"}),
+            json!({"type": "tasks"}),
+            reset("task_003", 1),
+        ],
     );
     let schema = &replies[0]["data"];
     let required = schema["observation"]["required"].as_array().unwrap();
     let observation = replies[2]["data"]["observation"].as_object().unwrap();
     for key in required {
-        assert!(observation.contains_key(key.as_str().unwrap()), "observation lacks {key}");
+        assert!(
+            observation.contains_key(key.as_str().unwrap()),
+            "observation lacks {key}"
+        );
     }
     for key in observation.keys() {
         assert!(required.iter().any(|r| r == key), "schema lacks {key}");
@@ -229,5 +265,9 @@ fn close_and_eof_end_with_status_zero_and_a_closed_stdout_is_quiet() {
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{:?}", out.status);
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
