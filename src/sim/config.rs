@@ -197,7 +197,7 @@ fn count_in(value: &ConfigValue, lo: usize, hi: usize) -> Option<usize> {
     Some(n as usize)
 }
 
-fn word<'a>(value: &'a ConfigValue) -> Option<&'a str> {
+fn word(value: &ConfigValue) -> Option<&str> {
     match value {
         ConfigValue::Text(s) => Some(s.trim()),
         _ => None,
@@ -250,67 +250,106 @@ const TARGETS: &[Target] = &[
     Target {
         name: "learning_rate",
         expected: "a number in [1e-6, 10]",
-        apply: |c, v| Some(c.learning_rate = real_in(v, 1e-6, 10.0)?),
+        apply: |c, v| {
+            c.learning_rate = real_in(v, 1e-6, 10.0)?;
+            Some(())
+        },
     },
     Target {
         name: "optimizer",
         expected: "one of sgd, adam",
-        apply: |c, v| Some(c.optimizer = parse_optimizer(word(v)?)?),
+        apply: |c, v| {
+            c.optimizer = parse_optimizer(word(v)?)?;
+            Some(())
+        },
     },
     Target {
         name: "momentum",
         expected: "a number in [0, 0.999]",
-        apply: |c, v| Some(c.momentum = real_in(v, 0.0, 0.999)?),
+        apply: |c, v| {
+            c.momentum = real_in(v, 0.0, 0.999)?;
+            Some(())
+        },
     },
     Target {
         name: "weight_decay",
         expected: "a number in [0, 1]",
-        apply: |c, v| Some(c.weight_decay = real_in(v, 0.0, 1.0)?),
+        apply: |c, v| {
+            c.weight_decay = real_in(v, 0.0, 1.0)?;
+            Some(())
+        },
     },
     Target {
         name: "batch_size",
         expected: "a whole number in [1, 512]",
-        apply: |c, v| Some(c.batch_size = count_in(v, 1, 512)?),
+        apply: |c, v| {
+            c.batch_size = count_in(v, 1, 512)?;
+            Some(())
+        },
     },
     Target {
         name: "epochs",
         expected: "a whole number in [1, 100]",
-        apply: |c, v| Some(c.epochs = count_in(v, 1, 100)?),
+        apply: |c, v| {
+            c.epochs = count_in(v, 1, 100)?;
+            Some(())
+        },
     },
     Target {
         name: "hidden_dim",
         expected: "a whole number in [2, 128]",
-        apply: |c, v| Some(c.hidden_dim = count_in(v, 2, 128)?),
+        apply: |c, v| {
+            c.hidden_dim = count_in(v, 2, 128)?;
+            Some(())
+        },
     },
     Target {
         name: "num_layers",
         expected: "a whole number in [2, 8]",
-        apply: |c, v| Some(c.num_layers = count_in(v, 2, 8)?),
+        apply: |c, v| {
+            c.num_layers = count_in(v, 2, 8)?;
+            Some(())
+        },
     },
     Target {
         name: "activation",
         expected: "one of relu, leaky_relu, tanh, sigmoid",
-        apply: |c, v| Some(c.activation = parse_activation(word(v)?)?),
+        apply: |c, v| {
+            c.activation = parse_activation(word(v)?)?;
+            Some(())
+        },
     },
     Target {
         name: "weight_init",
         expected: "one of kaiming, xavier, tiny, huge",
-        apply: |c, v| Some(c.weight_init = parse_init(word(v)?)?),
+        apply: |c, v| {
+            c.weight_init = parse_init(word(v)?)?;
+            Some(())
+        },
     },
     Target {
         name: "batch_norm",
         expected: "true or false",
-        apply: |c, v| Some(c.batch_norm = flag(v)?),
+        apply: |c, v| {
+            c.batch_norm = flag(v)?;
+            Some(())
+        },
     },
     Target {
         name: "dropout_rate",
         expected: "a number in [0, 0.9]",
-        apply: |c, v| Some(c.dropout_rate = real_in(v, 0.0, 0.9)?),
+        apply: |c, v| {
+            c.dropout_rate = real_in(v, 0.0, 0.9)?;
+            Some(())
+        },
     },
     Target {
         name: "gradient_clip_norm",
         expected: "a number in [0, 1000] (0 turns clipping off)",
-        apply: |c, v| Some(c.gradient_clip_norm = real_in(v, 0.0, 1000.0)?),
+        apply: |c, v| {
+            c.gradient_clip_norm = real_in(v, 0.0, 1000.0)?;
+            Some(())
+        },
     },
     Target {
         name: "lr_schedule",
@@ -327,27 +366,42 @@ const TARGETS: &[Target] = &[
     Target {
         name: "lr_step_size",
         expected: "a whole number in [1, 100]",
-        apply: |c, v| Some(c.lr_step_size = count_in(v, 1, 100)?),
+        apply: |c, v| {
+            c.lr_step_size = count_in(v, 1, 100)?;
+            Some(())
+        },
     },
     Target {
         name: "lr_gamma",
         expected: "a number in [0.01, 1]",
-        apply: |c, v| Some(c.lr_gamma = real_in(v, 0.01, 1.0)?),
+        apply: |c, v| {
+            c.lr_gamma = real_in(v, 0.01, 1.0)?;
+            Some(())
+        },
     },
     Target {
         name: "warmup_epochs",
         expected: "a whole number in [1, 50]",
-        apply: |c, v| Some(c.warmup_epochs = count_in(v, 1, 50)?),
+        apply: |c, v| {
+            c.warmup_epochs = count_in(v, 1, 50)?;
+            Some(())
+        },
     },
     Target {
         name: "early_stopping_patience",
         expected: "a whole number in [1, 50]",
-        apply: |c, v| Some(c.early_stopping_patience = count_in(v, 1, 50)?),
+        apply: |c, v| {
+            c.early_stopping_patience = count_in(v, 1, 50)?;
+            Some(())
+        },
     },
     Target {
         name: "augmentation_noise",
         expected: "a number in [0, 5]",
-        apply: |c, v| Some(c.augmentation_noise = real_in(v, 0.0, 5.0)?),
+        apply: |c, v| {
+            c.augmentation_noise = real_in(v, 0.0, 5.0)?;
+            Some(())
+        },
     },
 ];
 

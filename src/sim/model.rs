@@ -503,6 +503,7 @@ mod tests {
     /// The hand-written backward pass must agree with finite differences, for
     /// every activation, with and without batch norm.
     #[test]
+    #[allow(clippy::needless_range_loop)] // perturbs params[p][i] in place while reading grads[p][i]
     fn gradients_match_finite_differences() {
         for bn in [false, true] {
             for act in [

@@ -476,7 +476,7 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     }
     let rubric = root.with("rubric");
     let rb = &file.rubric;
-    for (name, _) in &rb.evidence {
+    for name in rb.evidence.keys() {
         if !vocab::INSPECTIONS.contains(&name.as_str()) {
             p.push(problem(
                 rubric.with("evidence").with(name.as_str()),

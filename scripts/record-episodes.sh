@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Re-record tests/episodes/ with the current engine. Run it when a change to the
+# numbers is intended (and say why in the commit); CI replays these files and
+# fails on any divergence.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=./target/release/trainwreck
+out=tests/episodes
+mkdir -p "$out"
+rm -f "$out"/*.jsonl
+
+serve() { # name, then request lines on stdin
+  "$bin" --serve --record "$out/$1.jsonl" > /dev/null
+}
+
+serve task_001_walkthrough_with_events <<'L'
+{"type":"subscribe","data":{"events":"all"}}
+{"type":"reset","id":1,"data":{"task_id":"task_001","seed":42}}
+{"type":"step","id":2,"data":{"action_type":"inspect_gradients"}}
+{"type":"step","id":3,"data":{"action_type":"inspect_data_batch"}}
+{"type":"step","id":4,"data":{"action_type":"modify_config","target":"learning_rate","value":0.001}}
+{"type":"step","id":5,"data":{"action_type":"restart_run"}}
+{"type":"step","id":6,"data":{"action_type":"mark_diagnosed","diagnosis":"lr_too_high"}}
+{"type":"grade","id":7}
+L
+
+serve task_002_red_herring_then_fix <<'L'
+{"type":"reset","data":{"task_id":"task_002","seed":7}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_model_weights"}}
+{"type":"step","data":{"action_type":"add_callback","target":"lr_warmup"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"modify_config","target":"weight_init","value":"kaiming"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"mark_diagnosed","diagnosis":"vanishing_gradients"}}
+{"type":"grade"}
+L
+
+serve task_003_wrong_diagnosis <<'L'
+{"type":"reset","data":{"task_id":"task_003","seed":3}}
+{"type":"step","data":{"action_type":"inspect_data_batch"}}
+{"type":"step","data":{"action_type":"patch_data_loader","target":"remove_overlap"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"mark_diagnosed","diagnosis":"overfitting"}}
+{"type":"grade"}
+{"type":"step","data":{"action_type":"inspect_code"}}
+L
+
+serve task_004_optimizer_and_early_stopping <<'L'
+{"type":"subscribe","data":{"events":["training_started","training_stopped","training_completed"]}}
+{"type":"reset","data":{"task_id":"task_004","seed":11}}
+{"type":"step","data":{"action_type":"inspect_data_batch"}}
+{"type":"step","data":{"action_type":"replace_optimizer","value":"sgd"}}
+{"type":"step","data":{"action_type":"add_callback","target":"early_stopping"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"mark_diagnosed","diagnosis":"overfitting"}}
+{"type":"state"}
+L
+
+serve task_005_model_modes <<'L'
+{"type":"reset","data":{"task_id":"task_005","seed":42}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_model_modes"}}
+{"type":"step","data":{"action_type":"modify_config","target":"batch_size","value":16}}
+{"type":"step","data":{"action_type":"fix_model_mode"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"mark_diagnosed","diagnosis":"batchnorm_eval_mode"}}
+{"type":"grade"}
+L
+
+serve task_006_code_fix_and_invalid_actions <<'L'
+{"type":"reset","data":{"task_id":"task_006","seed":0}}
+{"type":"step","data":{"action_type":"fix_code","line":14,"replacement":"optimizer.zero_grad()"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"inspect_code"}}
+{"type":"step","data":{"action_type":"fix_code","line":14,"replacement":"optimizer.zero_grads()"}}
+{"type":"step","data":{"action_type":"fix_code","line":14,"replacement":"optimizer.zero_grad()"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"mark_diagnosed","diagnosis":"code_bug"}}
+{"type":"grade"}
+L
+
+serve task_001_out_of_steps <<'L'
+{"type":"reset","data":{"task_id":"task_001","seed":9}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"state"}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+L
+
+printf '%s\n' \
+  'not json' '[1]' '{"type":"warp"}' '{"type":"step","data":{"action_type":"inspect_code"}}' \
+  '{"type":"reset","data":{"task_id":"nope"}}' '{"type":"reset","data":{"seed":-1}}' \
+  '{"type":"reset","id":"x","data":{"task_id":"task_004","seed":2},"more":true}' \
+  '{"type":"reset","data":{"task_id":"task_004","seed":2}}' \
+  '{"type":"step","data":{"action_type":"modify_config","target":"learning_rate","value":"NaN"}}' \
+  '{"type":"step","data":{"action_type":"modify_config","target":"hidden_dim","value":1e9}}' \
+  '{"type":"step","data":{"action_type":"dance"}}' '{"type":"schema"}' '{"type":"tasks"}' '{"type":"close"}' \
+  | serve hostile_lines
+
+printf 'inspect gradients\ninspect modes\nfix modes\nrestart\ncurves\ndiagnose batchnorm_eval_mode\n' \
+  | "$bin" --task task_005 --seed 5 --record "$out/repl_task_005.jsonl" --color never > /dev/null
+
+"$bin" replay "$out"
