@@ -48,8 +48,10 @@ pub fn render(
     let scale = |v: f64| if log { libm::log10(v) } else { v };
     let (mut slo, mut shi) = (scale(lo), scale(hi));
     if (shi - slo).abs() < 1e-12 {
-        slo -= 0.5;
-        shi += 0.5;
+        // A flat series: centre it, padding in proportion to its value.
+        let pad = if slo == 0.0 { 0.5 } else { slo.abs() * 0.5 };
+        slo -= pad;
+        shi += pad;
     }
     let mut grid = vec![vec![' '; plot_width]; height];
     let column = |epoch: usize| {
