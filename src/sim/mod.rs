@@ -2,6 +2,8 @@
 //! task's faults acting through their mechanism. Pure and deterministic: no
 //! I/O, no clock, no threads; the same [`RunSpec`] gives the same bits.
 
+#[cfg(test)]
+mod behaviour;
 pub mod config;
 pub mod data;
 pub mod model;
