@@ -178,10 +178,7 @@ impl Mlp {
                 out.copy_from_slice(b);
                 let row = &input[i * fan_in..(i + 1) * fan_in];
                 for (k, &xk) in row.iter().enumerate() {
-                    let wk = &w[k * fan_out..(k + 1) * fan_out];
-                    for (o, &wkj) in out.iter_mut().zip(wk) {
-                        *o += xk * wkj;
-                    }
+                    axpy(out, xk, &w[k * fan_out..(k + 1) * fan_out]);
                 }
             }
             cache.inputs.push(input);
@@ -283,6 +280,22 @@ impl Mlp {
     /// Accumulate (+=) the gradients of a loss whose gradient with respect to the
     /// logits is `dlogits` into `grads`, as `loss.backward()` does.
     pub fn backward(&self, cache: &Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU has AVX (checked just above).
+            return unsafe { self.backward_avx(cache, dlogits, grads) };
+        }
+        self.backward_portable(cache, dlogits, grads)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn backward_avx(&self, cache: &Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
+        self.backward_portable(cache, dlogits, grads)
+    }
+
+    #[inline(always)]
+    fn backward_portable(&self, cache: &Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
         let rows = cache.rows;
         let layers = self.layer_count();
         let mut dz = dlogits;
@@ -295,9 +308,7 @@ impl Mlp {
                 for i in 0..rows {
                     let d = &dz[i * fan_out..(i + 1) * fan_out];
                     for (k, &xk) in input[i * fan_in..(i + 1) * fan_in].iter().enumerate() {
-                        for (g, &dj) in dw[k * fan_out..(k + 1) * fan_out].iter_mut().zip(d) {
-                            *g += xk * dj;
-                        }
+                        axpy(&mut dw[k * fan_out..(k + 1) * fan_out], xk, d);
                     }
                 }
             }
@@ -312,18 +323,23 @@ impl Mlp {
             if l == 0 {
                 break;
             }
-            // Gradient with respect to this layer's input = previous layer's output.
+            // Gradient with respect to this layer's input = previous layer's output:
+            // dx[i][k] = sum_j dz[i][j] * w[k][j], summed over j in ascending order.
+            // Written as an axpy over the transposed weights it adds the same
+            // products in the same order (bit-identical) but vectorises.
             let w = &self.params[slot.weight];
+            let mut wt = vec![0.0; fan_out * fan_in];
+            for k in 0..fan_in {
+                for j in 0..fan_out {
+                    wt[j * fan_in + k] = w[k * fan_out + j];
+                }
+            }
             let mut dx = vec![0.0; rows * fan_in];
             for i in 0..rows {
                 let d = &dz[i * fan_out..(i + 1) * fan_out];
-                for k in 0..fan_in {
-                    let wk = &w[k * fan_out..(k + 1) * fan_out];
-                    let mut s = 0.0;
-                    for (&wkj, &dj) in wk.iter().zip(d) {
-                        s += wkj * dj;
-                    }
-                    dx[i * fan_in + k] = s;
+                let out = &mut dx[i * fan_in..(i + 1) * fan_in];
+                for (j, &dj) in d.iter().enumerate() {
+                    axpy(out, dj, &wt[j * fan_in..(j + 1) * fan_in]);
                 }
             }
             let h = l - 1; // the hidden layer that produced `dx`'s activations
@@ -397,6 +413,17 @@ impl Mlp {
         self.forward(x, rows, &mut unused, &mut cache);
         self.mode = saved;
         cache.acts
+    }
+}
+
+/// `out[j] += a * x[j]`: one independent accumulator per element, so the
+/// compiler may vectorise without changing any rounding.
+#[inline(always)]
+fn axpy(out: &mut [f64], a: f64, x: &[f64]) {
+    let n = out.len().min(x.len());
+    let (out, x) = (&mut out[..n], &x[..n]);
+    for j in 0..n {
+        out[j] += a * x[j];
     }
 }
 
