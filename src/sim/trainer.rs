@@ -464,6 +464,8 @@ impl Machine<'_> {
         } else {
             self.validated.unwrap_or_else(|| self.evaluate())
         };
+        // Reported as the float32 framework would: past its range is inf.
+        let val_loss = in_f32_range(val_loss);
         EpochRecord {
             epoch: self.epoch + 1,
             train_loss: if self.batches > 0 {
@@ -581,6 +583,14 @@ impl Machine<'_> {
             data_stats: self.data.stats(self.config.batch_size),
             confusion_matrix,
         }
+    }
+}
+
+fn in_f32_range(v: f64) -> f64 {
+    if v.is_finite() && !fits_f32(v) {
+        v.signum() * f64::INFINITY
+    } else {
+        v
     }
 }
 

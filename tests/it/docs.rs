@@ -40,7 +40,10 @@ fn every_protocol_example_holds() {
         let expected: Vec<Value> = block
             .lines()
             .filter_map(|l| l.strip_prefix("← "))
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("doc reply is not JSON ({e}): {l}")))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("doc reply is not JSON ({e}): {l}"))
+            })
             .collect();
         let actual = serve_raw(&[], requests.as_bytes());
         assert_eq!(actual.len(), expected.len(), "block {blocks}: {actual:#?}");

@@ -138,11 +138,23 @@ pub fn render(
     {
         legend.push(format!("{DIVERGED} non-finite"));
     }
-    lines.push(format!(
-        "{}  {}",
-        " ".repeat(LABEL_WIDTH - 1),
-        legend.join("   ")
-    ));
+    // Pack the legend into as many lines as the width needs.
+    let indent = " ".repeat(LABEL_WIDTH + 1);
+    let mut current = String::new();
+    for item in legend {
+        let needed = indent.chars().count() + current.chars().count() + 3 + item.chars().count();
+        if !current.is_empty() && needed > width {
+            lines.push(format!("{indent}{current}"));
+            current.clear();
+        }
+        if !current.is_empty() {
+            current.push_str("   ");
+        }
+        current.push_str(&item);
+    }
+    if !current.is_empty() {
+        lines.push(format!("{indent}{current}"));
+    }
     lines
 }
 

@@ -370,3 +370,82 @@ pub fn print_task_list(tasks: &TaskSet, json: bool, choice: ColorChoice) {
         println!("{}", task_list(tasks, &|id| progress.best(id), &style));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::ActionRequest;
+    use crate::events::{FixedClock, NoSink};
+
+    fn episode(task: &str, seed: u64) -> Episode {
+        let tasks = TaskSet::builtin().unwrap();
+        let mut ep =
+            Episode::reset(tasks.get(task).unwrap(), seed, &mut NoSink, &FixedClock).unwrap();
+        for kind in [
+            "inspect_gradients",
+            "inspect_data_batch",
+            "inspect_model_modes",
+            "inspect_model_weights",
+            "inspect_code",
+        ] {
+            ep.step(&ActionRequest::new(kind), &mut NoSink, &FixedClock);
+        }
+        ep
+    }
+
+    #[test]
+    fn snapshots_at_80_columns_without_colour() {
+        let style = Style::plain(80);
+        let diverged = episode("task_001", 42);
+        insta::assert_snapshot!("curves_diverging", curves(diverged.run(), None, &style));
+        insta::assert_snapshot!("gradients_exploding", gradients(diverged.run(), &style));
+        let log = episode("task_006", 0); // zero_grad never called: the loss climbs by decades
+        insta::assert_snapshot!("curves_log_scale", curves(log.run(), None, &style));
+        let eval = episode("task_005", 42);
+        insta::assert_snapshot!("modes_eval", modes(eval.run(), &style));
+        insta::assert_snapshot!("weights", weights(eval.run(), &style));
+        insta::assert_snapshot!(
+            "data_with_leakage",
+            data(episode("task_003", 42).run(), &style)
+        );
+        insta::assert_snapshot!("code", code(&log, &style));
+        insta::assert_snapshot!("config", config(&log, &style));
+        insta::assert_snapshot!("grade", grade(&log.grade(), &style));
+        let tasks = TaskSet::builtin().unwrap();
+        insta::assert_snapshot!(
+            "task_list",
+            task_list(&tasks, &|id| (id == "task_002").then_some(0.95), &style)
+        );
+    }
+
+    #[test]
+    fn narrow_and_wide_terminals_fit() {
+        let eps = [
+            episode("task_001", 42),
+            episode("task_006", 0),
+            episode("task_003", 1),
+        ];
+        let tasks = TaskSet::builtin().unwrap();
+        for width in [40, 200] {
+            let style = Style::plain(width);
+            for ep in &eps {
+                let run = ep.run();
+                let rendered = [
+                    curves(run, Some(run), &style),
+                    gradients(run, &style),
+                    weights(run, &style),
+                    data(run, &style),
+                    modes(run, &style),
+                    config(ep, &style),
+                    grade(&ep.grade(), &style),
+                    task_list(&tasks, &|_| None, &style),
+                ];
+                for text in rendered {
+                    for line in text.lines() {
+                        assert!(line.chars().count() <= width, "{width} columns: {line:?}");
+                    }
+                }
+            }
+        }
+    }
+}
