@@ -3,6 +3,7 @@
 
 mod docs;
 mod events;
+mod props;
 mod repl;
 mod replay;
 mod seed_000;
