@@ -151,22 +151,7 @@ fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
 }
 
 fn check(paths: &[PathBuf]) -> i32 {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .into_iter()
-                .flatten()
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "toml" || e == "json"))
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
-        }
-    }
+    let files = crate::files::expand(paths, &["toml", "json"]);
     let mut failed = 0;
     for file in &files {
         match task::load_file(file) {

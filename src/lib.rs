@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod env;
 pub mod events;
+pub mod files;
 pub mod protocol;
 pub mod record;
 pub mod repl;

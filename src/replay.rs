@@ -236,23 +236,7 @@ pub fn replay_text(text: &str, tasks: &TaskSet) -> Verdict {
 
 /// The recordings named by the arguments: files, and `.jsonl` files in directories.
 pub fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .into_iter()
-                .flatten()
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(path.clone());
-        }
-    }
-    out
+    crate::files::expand(paths, &["jsonl"])
 }
 
 pub fn replay_file(path: &Path, tasks: &TaskSet) -> Verdict {

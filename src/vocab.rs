@@ -1,5 +1,9 @@
-//! The fixed vocabulary shared by task files and the engine: action types and
-//! diagnosis labels. Task files are checked against it when they load.
+//! The fixed vocabulary shared by task files and the engine: the shape of an
+//! action request, action types and diagnosis labels. Task files are checked
+//! against it when they load.
+
+use crate::sim::ConfigValue;
+use serde::{Deserialize, Serialize};
 
 /// Every action type, in the order `available_actions` lists them.
 pub const ACTION_TYPES: [&str; 13] = [
@@ -59,4 +63,31 @@ pub fn is_diagnosis(label: &str) -> bool {
 
 pub fn is_action_type(name: &str) -> bool {
     ACTION_TYPES.contains(&name)
+}
+
+/// The step payload of the protocol (`{"action_type": …, …}`). Unknown keys are
+/// rejected by serde; everything else is judged by [`Action::interpret`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    pub action_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ConfigValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+}
+
+impl ActionRequest {
+    pub fn new(action_type: &str) -> Self {
+        ActionRequest {
+            action_type: action_type.to_string(),
+            ..ActionRequest::default()
+        }
+    }
 }

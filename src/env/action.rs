@@ -6,47 +6,8 @@
 use crate::sim::config::{Callback, ConfigValue, OptimizerKind, TrainConfig, parse_optimizer};
 use crate::sim::data::DataPatch;
 use crate::vocab;
-use serde::{Deserialize, Serialize};
 
-/// The step payload of the protocol (`{"action_type": …, …}`). Unknown keys are
-/// rejected by serde; everything else is judged by [`Action::interpret`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionRequest {
-    pub action_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<ConfigValue>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replacement: Option<String>,
-}
-
-impl ActionRequest {
-    pub fn new(action_type: &str) -> Self {
-        ActionRequest {
-            action_type: action_type.to_string(),
-            ..ActionRequest::default()
-        }
-    }
-}
-
-impl From<&crate::task::WalkStep> for ActionRequest {
-    fn from(step: &crate::task::WalkStep) -> Self {
-        ActionRequest {
-            action_type: step.action_type.clone(),
-            target: step.target.clone(),
-            value: step.value.clone(),
-            diagnosis: step.diagnosis.clone(),
-            line: step.line.map(|l| l as u64),
-            replacement: step.replacement.clone(),
-        }
-    }
-}
+pub use crate::vocab::ActionRequest;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {

@@ -725,7 +725,7 @@ impl Episode {
         healthy.program = healthy.scenario.program.clone();
         healthy.patches.clear();
         for step in &self.scenario.walkthrough {
-            if let Ok(action) = Action::interpret(&ActionRequest::from(step))
+            if let Ok(action) = Action::interpret(step)
                 && action.is_fix()
             {
                 let (mut reward, mut verdict) = (0, None);
@@ -745,7 +745,7 @@ impl Episode {
     }
 
     /// The intended solution for this episode's variant.
-    pub fn walkthrough(&self) -> &[crate::task::WalkStep] {
+    pub fn walkthrough(&self) -> &[ActionRequest] {
         &self.scenario.walkthrough
     }
 }
@@ -788,8 +788,7 @@ mod tests {
                         broken.checks
                     ));
                 }
-                let steps: Vec<ActionRequest> =
-                    ep.walkthrough().iter().map(ActionRequest::from).collect();
+                let steps: Vec<ActionRequest> = ep.walkthrough().to_vec();
                 let mut last = None;
                 for req in &steps {
                     last = Some(ep.step(req, &mut NoSink, &FixedClock));

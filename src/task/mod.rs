@@ -641,10 +641,10 @@ impl TaskSet {
         let mut set = TaskSet::default();
         let mut errors = Vec::new();
         for (name, text) in BUILTIN {
-            match parse_task(name, &format!("builtin:{name}"), text) {
-                Ok(task) => set.insert(task, &mut errors),
-                Err(mut e) => errors.append(&mut e),
-            }
+            set.add(
+                parse_task(name, &format!("builtin:{name}"), text),
+                &mut errors,
+            );
         }
         if errors.is_empty() {
             Ok(set)
@@ -659,38 +659,30 @@ impl TaskSet {
         let mut errors = Vec::new();
         for dir in dirs {
             let dir = dir.as_ref();
-            let entries = match std::fs::read_dir(dir) {
-                Ok(entries) => entries,
-                Err(err) => {
-                    errors.push(TaskError::Read {
-                        file: dir.display().to_string(),
-                        message: err.to_string(),
-                    });
-                    continue;
+            match crate::files::in_dir(dir, &["toml", "json"]) {
+                Ok(paths) => {
+                    for path in paths {
+                        set.add(load_file(&path), &mut errors);
+                    }
                 }
-            };
-            let mut paths: Vec<_> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    matches!(
-                        p.extension().and_then(|e| e.to_str()),
-                        Some("toml" | "json")
-                    )
-                })
-                .collect();
-            paths.sort();
-            for path in paths {
-                match load_file(&path) {
-                    Ok(task) => set.insert(task, &mut errors),
-                    Err(mut e) => errors.append(&mut e),
-                }
+                Err(err) => errors.push(TaskError::Read {
+                    file: dir.display().to_string(),
+                    message: err.to_string(),
+                }),
             }
         }
         if errors.is_empty() {
             Ok(set)
         } else {
             Err(errors)
+        }
+    }
+
+    /// Keep a loaded task, or its errors.
+    fn add(&mut self, loaded: Result<Task, Vec<TaskError>>, errors: &mut Vec<TaskError>) {
+        match loaded {
+            Ok(task) => self.insert(task, errors),
+            Err(mut e) => errors.append(&mut e),
         }
     }
 

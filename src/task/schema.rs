@@ -159,22 +159,8 @@ pub struct Debrief {
     pub reference: Option<String>,
 }
 
-/// One step of a walkthrough, in the protocol's step shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WalkStep {
-    pub action_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<ConfigValue>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replacement: Option<String>,
-}
+/// One step of a walkthrough: an action request, as sent over the protocol.
+pub type WalkStep = crate::vocab::ActionRequest;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
