@@ -81,31 +81,12 @@ serve task_006_code_fix_and_invalid_actions <<'L'
 {"type":"grade"}
 L
 
-serve task_001_out_of_steps <<'L'
-{"type":"reset","data":{"task_id":"task_001","seed":9}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-{"type":"state"}
-{"type":"step","data":{"action_type":"inspect_gradients"}}
-L
+{ # 21 inspections: the 20th ends the episode, the 21st is answered EPISODE_DONE
+  echo '{"type":"reset","data":{"task_id":"task_001","seed":9}}'
+  for _ in $(seq 20); do echo '{"type":"step","data":{"action_type":"inspect_gradients"}}'; done
+  echo '{"type":"state"}'
+  echo '{"type":"step","data":{"action_type":"inspect_gradients"}}'
+} | serve task_001_out_of_steps
 
 printf '%s\n' \
   'not json' '[1]' '{"type":"warp"}' '{"type":"step","data":{"action_type":"inspect_code"}}' \

@@ -22,24 +22,12 @@ pub const ACTION_TYPES: [&str; 13] = [
     "mark_diagnosed",
 ];
 
-/// The inspection actions (each earns a reward the first time it is used).
-pub const INSPECTIONS: [&str; 5] = [
-    "inspect_gradients",
-    "inspect_data_batch",
-    "inspect_model_modes",
-    "inspect_model_weights",
-    "inspect_code",
-];
+/// The inspection actions (each earns a reward the first time it is used):
+/// the first five action types.
+pub const INSPECTIONS: &[&str] = ACTION_TYPES.split_at(5).0;
 
-/// Actions that change the next run.
-pub const FIXES: [&str; 6] = [
-    "modify_config",
-    "add_callback",
-    "replace_optimizer",
-    "patch_data_loader",
-    "fix_model_mode",
-    "fix_code",
-];
+/// Actions that change the next run: the six after the inspections.
+pub const FIXES: &[&str] = ACTION_TYPES.split_at(11).0.split_at(5).1;
 
 /// Root-cause labels accepted by `mark_diagnosed`. The first seven are the origin's.
 pub const DIAGNOSES: [&str; 12] = [
@@ -63,6 +51,19 @@ pub fn is_diagnosis(label: &str) -> bool {
 
 pub fn is_action_type(name: &str) -> bool {
     ACTION_TYPES.contains(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inspections_and_fixes_are_the_right_slices() {
+        assert_eq!(INSPECTIONS.first(), Some(&"inspect_gradients"));
+        assert_eq!(INSPECTIONS.last(), Some(&"inspect_code"));
+        assert_eq!(FIXES.first(), Some(&"modify_config"));
+        assert_eq!(FIXES.last(), Some(&"fix_code"));
+    }
 }
 
 /// The step payload of the protocol (`{"action_type": …, …}`). Unknown keys are
