@@ -64,6 +64,18 @@ pub struct Cache {
     /// Dropout multipliers (0 or 1/(1-p)) per hidden layer; empty when off.
     masks: Vec<Vec<f64>>,
     mode: Vec<Mode>,
+    /// Keep nothing for a backward pass (validation): skips the copies.
+    inference_only: bool,
+}
+
+impl Cache {
+    /// A cache for a forward pass that no backward pass will follow.
+    pub fn inference() -> Self {
+        Cache {
+            inference_only: true,
+            ..Cache::default()
+        }
+    }
 }
 
 impl Mlp {
@@ -161,9 +173,41 @@ impl Mlp {
         rng: &mut SimRng,
         cache: &mut Cache,
     ) -> Vec<f64> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU has AVX (checked just above).
+            return unsafe { self.forward_avx(x, rows, rng, cache) };
+        }
+        self.forward_portable(x, rows, rng, cache)
+    }
+
+    /// The same code compiled for wider vectors. Element-wise IEEE arithmetic
+    /// in the same order, no FMA: bit-identical to the portable build.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn forward_avx(
+        &mut self,
+        x: &[f64],
+        rows: usize,
+        rng: &mut SimRng,
+        cache: &mut Cache,
+    ) -> Vec<f64> {
+        self.forward_portable(x, rows, rng, cache)
+    }
+
+    #[inline(always)]
+    fn forward_portable(
+        &mut self,
+        x: &[f64],
+        rows: usize,
+        rng: &mut SimRng,
+        cache: &mut Cache,
+    ) -> Vec<f64> {
         let layers = self.layer_count();
+        let keep = !cache.inference_only;
         *cache = Cache {
             rows,
+            inference_only: !keep,
             ..Cache::default()
         };
         let mut input = x.to_vec();
@@ -172,16 +216,20 @@ impl Mlp {
             let slot = self.slots[l];
             let w = &self.params[slot.weight];
             let b = &self.params[slot.bias];
-            let mut z = vec![0.0; rows * fan_out];
+            let mut z = Vec::with_capacity(rows * fan_out);
+            for _ in 0..rows {
+                z.extend_from_slice(b);
+            }
             for i in 0..rows {
                 let out = &mut z[i * fan_out..(i + 1) * fan_out];
-                out.copy_from_slice(b);
                 let row = &input[i * fan_in..(i + 1) * fan_in];
                 for (k, &xk) in row.iter().enumerate() {
                     axpy(out, xk, &w[k * fan_out..(k + 1) * fan_out]);
                 }
             }
-            cache.inputs.push(input);
+            if keep {
+                cache.inputs.push(input);
+            }
             if l + 1 == layers {
                 cache.mode.push(self.mode);
                 return z;
@@ -195,12 +243,12 @@ impl Mlp {
             for v in z.iter_mut() {
                 *v = activate(self.activation, *v);
             }
-            cache.acts.push(z.clone());
+            if keep {
+                cache.acts.push(z.clone());
+            }
             if self.mode == Mode::Train && self.dropout > 0.0 {
                 let keep = 1.0 - self.dropout;
-                let mask: Vec<f64> = (0..z.len())
-                    .map(|_| if rng.chance(keep) { 1.0 / keep } else { 0.0 })
-                    .collect();
+                let mask = dropout_mask(rng, z.len(), keep);
                 for (v, m) in z.iter_mut().zip(&mask) {
                     *v *= m;
                 }
@@ -242,14 +290,7 @@ impl Mlp {
             }
             var.iter_mut().for_each(|s| *s /= rows as f64);
             let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / libm::sqrt(v + BN_EPS)).collect();
-            let mut xhat = vec![0.0; rows * n];
-            for i in 0..rows {
-                for j in 0..n {
-                    let h = (z[i * n + j] - mean[j]) * inv_std[j];
-                    xhat[i * n + j] = h;
-                    z[i * n + j] = gamma[j] * h + shift[j];
-                }
-            }
+            let xhat = normalise(z, n, &mean, &inv_std, gamma, shift, !cache.inference_only);
             let unbias = rows as f64 / (rows as f64 - 1.0);
             for j in 0..n {
                 self.running_mean[l][j] =
@@ -264,14 +305,15 @@ impl Mlp {
                 .iter()
                 .map(|v| 1.0 / libm::sqrt(v + BN_EPS))
                 .collect();
-            let mut xhat = vec![0.0; rows * n];
-            for i in 0..rows {
-                for j in 0..n {
-                    let h = (z[i * n + j] - self.running_mean[l][j]) * inv_std[j];
-                    xhat[i * n + j] = h;
-                    z[i * n + j] = gamma[j] * h + shift[j];
-                }
-            }
+            let xhat = normalise(
+                z,
+                n,
+                &self.running_mean[l],
+                &inv_std,
+                gamma,
+                shift,
+                !cache.inference_only,
+            );
             cache.xhat.push(xhat);
             cache.inv_std.push(inv_std);
         }
@@ -370,50 +412,96 @@ impl Mlp {
         grads: &mut [Vec<f64>],
     ) -> Vec<f64> {
         let n = self.dims[h + 1];
-        let xhat = &cache.xhat[h];
-        let inv_std = &cache.inv_std[h];
-        let gamma = &self.params[g];
+        let xhat = &cache.xhat[h][..rows * n];
+        let inv_std = &cache.inv_std[h][..n];
+        let gamma = &self.params[g][..n];
+        let dy = &dy[..rows * n];
         let mut dgamma = vec![0.0; n];
         let mut dbeta = vec![0.0; n];
-        for i in 0..rows {
+        for (dyr, xr) in dy.chunks_exact(n).zip(xhat.chunks_exact(n)) {
             for j in 0..n {
-                dgamma[j] += dy[i * n + j] * xhat[i * n + j];
-                dbeta[j] += dy[i * n + j];
+                dgamma[j] += dyr[j] * xr[j];
+                dbeta[j] += dyr[j];
             }
         }
         for j in 0..n {
             grads[g][j] += dgamma[j];
             grads[beta][j] += dbeta[j];
         }
-        let mut dz = vec![0.0; rows * n];
         let batch_stats = cache.mode[h] == Mode::Train && rows > 1;
-        for i in 0..rows {
+        let mut dz = Vec::with_capacity(rows * n);
+        for (dyr, xr) in dy.chunks_exact(n).zip(xhat.chunks_exact(n)) {
             for j in 0..n {
-                let dxhat = dy[i * n + j] * gamma[j];
-                dz[i * n + j] = if batch_stats {
+                let dxhat = dyr[j] * gamma[j];
+                dz.push(if batch_stats {
                     // The batch mean and variance depend on every row.
                     inv_std[j] / rows as f64
-                        * (rows as f64 * dxhat
-                            - dbeta[j] * gamma[j]
-                            - xhat[i * n + j] * dgamma[j] * gamma[j])
+                        * (rows as f64 * dxhat - dbeta[j] * gamma[j] - xr[j] * dgamma[j] * gamma[j])
                 } else {
                     dxhat * inv_std[j]
-                };
+                });
             }
         }
         dz
     }
 
-    /// Activations of every hidden layer for `x`, in eval mode (no dropout).
-    pub fn hidden_activations(&mut self, x: &[f64], rows: usize) -> Vec<Vec<f64>> {
+    /// Logits and every hidden layer's activations for `x`, in eval mode (no
+    /// dropout); the model's mode is left as it was.
+    pub fn eval_forward(&mut self, x: &[f64], rows: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
         let saved = self.mode;
         self.mode = Mode::Eval;
         let mut cache = Cache::default();
         let mut unused = SimRng::new(0, "unused");
-        self.forward(x, rows, &mut unused, &mut cache);
+        let logits = self.forward(x, rows, &mut unused, &mut cache);
         self.mode = saved;
-        cache.acts
+        (logits, cache.acts)
     }
+}
+
+/// Dropout multipliers: 0, or 1/keep with probability `keep`. Each 64-bit draw
+/// decides four units (16 bits each): dropout needs no finer probabilities,
+/// and a draw per unit was a sixth of a run's cost.
+fn dropout_mask(rng: &mut SimRng, len: usize, keep: f64) -> Vec<f64> {
+    let threshold = (keep * 65536.0).round() as u64;
+    let scale = 1.0 / keep;
+    let mut mask = Vec::with_capacity(len);
+    while mask.len() < len {
+        let bits = rng.next_u64();
+        for lane in 0..4 {
+            if mask.len() == len {
+                break;
+            }
+            let u = (bits >> (16 * lane)) & 0xffff;
+            mask.push(if u < threshold { scale } else { 0.0 });
+        }
+    }
+    mask
+}
+
+/// Batch norm's affine normalisation of every row of `z` (width `n`) in place;
+/// returns the normalised values before the affine step when `keep` is set.
+#[inline(always)]
+fn normalise(
+    z: &mut [f64],
+    n: usize,
+    mean: &[f64],
+    inv_std: &[f64],
+    gamma: &[f64],
+    shift: &[f64],
+    keep: bool,
+) -> Vec<f64> {
+    let mut xhat = Vec::with_capacity(if keep { z.len() } else { 0 });
+    let (mean, inv_std, gamma, shift) = (&mean[..n], &inv_std[..n], &gamma[..n], &shift[..n]);
+    for row in z.chunks_exact_mut(n) {
+        for j in 0..n {
+            let h = (row[j] - mean[j]) * inv_std[j];
+            if keep {
+                xhat.push(h);
+            }
+            row[j] = gamma[j] * h + shift[j];
+        }
+    }
+    xhat
 }
 
 /// `out[j] += a * x[j]`: one independent accumulator per element, so the
@@ -570,6 +658,38 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Replays must agree across machines: the AVX build and the portable build
+    /// produce the same bits, forward and backward.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx_and_portable_builds_agree_to_the_bit() {
+        if !std::is_x86_feature_detected!("avx") {
+            return;
+        }
+        for bn in [false, true] {
+            let (mut model, mut rng) = tiny_model(bn, Activation::Tanh);
+            let x: Vec<f64> = (0..32 * 4).map(|_| rng.normal() * 3.0).collect();
+            let y: Vec<usize> = (0..32).map(|i| i % 3).collect();
+            let (mut a, mut b) = (model.clone(), model.clone());
+            let (mut ca, mut cb) = (Cache::default(), Cache::default());
+            let la = a.forward_portable(&x, 32, &mut SimRng::new(1, "d"), &mut ca);
+            // SAFETY: AVX is present (checked above).
+            let lb = unsafe { b.forward_avx(&x, 32, &mut SimRng::new(1, "d"), &mut cb) };
+            assert_eq!(
+                la.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                lb.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            let (_, d) = cross_entropy(&la, &y, 3);
+            let (mut ga, mut gb) = (model.zeros_like(), model.zeros_like());
+            a.backward_portable(&ca, d.clone(), &mut ga);
+            // SAFETY: as above.
+            unsafe { b.backward_avx(&cb, d, &mut gb) };
+            let bits = |g: &[Vec<f64>]| g.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&ga), bits(&gb));
+            model.mode = Mode::Eval;
         }
     }
 

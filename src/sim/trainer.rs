@@ -449,7 +449,7 @@ impl Machine<'_> {
         let saved = self.model.mode;
         self.model.mode = Mode::Eval;
         let mut rng = SimRng::new(0, "eval");
-        let mut cache = Cache::default();
+        let mut cache = Cache::inference();
         let logits = self.model.forward(&val.x, val.len(), &mut rng, &mut cache);
         self.model.mode = saved;
         let (loss, _) = cross_entropy(&logits, &val.y, self.data.classes);
@@ -536,7 +536,8 @@ impl Machine<'_> {
             .collect();
 
         let val = &self.data.val;
-        let acts = self.model.hidden_activations(&val.x, val.len());
+        // One eval forward serves the dead-unit counts and the confusion matrix.
+        let (logits, acts) = self.model.eval_forward(&val.x, val.len());
         let layers = self.model.layer_count();
         let weight_stats = (0..layers)
             .map(|l| {
@@ -563,10 +564,6 @@ impl Machine<'_> {
         let classes = self.data.classes;
         let mut confusion_matrix = vec![vec![0; classes]; classes];
         if !val.is_empty() {
-            let mut rng = SimRng::new(0, "eval");
-            let mut cache = Cache::default();
-            self.model.mode = Mode::Eval;
-            let logits = self.model.forward(&val.x, val.len(), &mut rng, &mut cache);
             for (&y, p) in val.y.iter().zip(argmax_rows(&logits, classes)) {
                 if let Some(cell) = confusion_matrix.get_mut(y).and_then(|row| row.get_mut(p)) {
                     *cell += 1;
