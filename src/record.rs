@@ -41,6 +41,9 @@ pub enum Entry {
     InTooLong(usize),
     /// A reply or event line, as JSON.
     Out(serde_json::Value),
+    /// The player interrupted the run caused by the last request after this
+    /// epoch (Ctrl-C in the REPL); replay interrupts it at the same point.
+    Interrupt(usize),
 }
 
 pub struct Recorder {
@@ -93,6 +96,10 @@ impl Recorder {
 
     pub fn too_long_input(&mut self, len: usize) -> io::Result<()> {
         self.write(&Entry::InTooLong(len))
+    }
+
+    pub fn interrupt(&mut self, after_epoch: usize) -> io::Result<()> {
+        self.write(&Entry::Interrupt(after_epoch))
     }
 
     pub fn output(&mut self, line: &str) -> io::Result<()> {

@@ -3,7 +3,7 @@
 //! task's intended solution. Verdicts: match, diverged (with the first
 //! difference located by file, line and JSON path) or unusable.
 
-use crate::events::{FixedClock, NoSink, VOLATILE_FIELDS};
+use crate::events::{EventSink, FixedClock, Interrupt, NoSink, TrainingEvent, VOLATILE_FIELDS};
 use crate::protocol::{self, Request};
 use crate::record::{Entry, FORMAT, Header, VERSION};
 use crate::session::{Control, Session};
@@ -34,6 +34,20 @@ impl fmt::Display for Divergence {
             "line {}: at {}\n  expected: {}\n  actual:   {}",
             self.line, self.path, self.expected, self.actual
         )
+    }
+}
+
+/// Interrupts a run after a given epoch, as the player did when it was recorded.
+struct StopAfter(Option<usize>);
+
+impl EventSink for StopAfter {
+    fn emit(&mut self, event: &TrainingEvent) -> Interrupt {
+        match (event, self.0) {
+            (TrainingEvent::TrainingProgress { epoch, .. }, Some(stop)) if *epoch == stop => {
+                Interrupt::Stop
+            }
+            _ => Interrupt::Continue,
+        }
     }
 }
 
@@ -188,12 +202,13 @@ pub fn replay_text(text: &str, tasks: &TaskSet) -> Verdict {
             actual.clear();
             None
         };
-    for (line, entry) in &entries {
+    for (index, (line, entry)) in entries.iter().enumerate() {
         let input = match entry {
             Entry::Out(value) => {
                 expected.push((*line, value));
                 continue;
             }
+            Entry::Interrupt(_) => continue,
             Entry::In(text) => Some(text.as_bytes().to_vec()),
             Entry::InHex(hex) => unhex(hex),
             Entry::InTooLong(_) => None,
@@ -205,9 +220,19 @@ pub fn replay_text(text: &str, tasks: &TaskSet) -> Verdict {
             break;
         }
         exchanges += 1;
+        // An interrupt recorded for this request is among its entries, before the next request.
+        let interrupt = entries[index + 1..]
+            .iter()
+            .take_while(|(_, e)| matches!(e, Entry::Out(_) | Entry::Interrupt(_)))
+            .find_map(|(_, e)| match e {
+                Entry::Interrupt(epoch) => Some(*epoch),
+                _ => None,
+            });
         match input {
             Some(bytes) => {
-                if session.handle_line(&bytes, &mut NoSink, &mut actual) == Control::Close {
+                if session.handle_line(&bytes, &mut StopAfter(interrupt), &mut actual)
+                    == Control::Close
+                {
                     closed = true;
                 }
             }

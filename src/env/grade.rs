@@ -27,8 +27,21 @@ pub fn judge(recovery: &Recovery, trace: &RunTrace, reference: Option<&FinalMetr
         ok &= pass;
         checks.push(format!("{} {text}", if pass { "ok:" } else { "not met:" }));
     };
-    if let crate::sim::Outcome::Failed { epoch, .. } = &trace.outcome {
-        check(false, format!("the run diverged at epoch {epoch}"));
+    match &trace.outcome {
+        crate::sim::Outcome::Failed { epoch, .. } => {
+            check(false, format!("the run diverged at epoch {epoch}"))
+        }
+        crate::sim::Outcome::Stopped { epoch, reason }
+            if reason == crate::sim::trainer::INTERRUPTED =>
+        {
+            check(
+                false,
+                format!(
+                    "the run was interrupted after epoch {epoch}, before it could show a recovery"
+                ),
+            )
+        }
+        _ => {}
     }
     let last = trace.final_metrics;
     if let Some(min) = recovery.min_val_accuracy {

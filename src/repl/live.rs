@@ -17,6 +17,8 @@ pub struct LiveRun {
     pace: Duration,
     visible: bool,
     pub stopped_by_user: bool,
+    /// The epoch after which the player stopped the last run.
+    pub stopped_after: Option<usize>,
 }
 
 impl LiveRun {
@@ -32,6 +34,7 @@ impl LiveRun {
             },
             visible,
             stopped_by_user: false,
+            stopped_after: None,
         }
     }
 }
@@ -43,6 +46,7 @@ impl EventSink for LiveRun {
                 self.interrupted.store(false, Ordering::SeqCst);
                 self.losses.clear();
                 self.stopped_by_user = false;
+                self.stopped_after = None;
                 let bar = ProgressBar::with_draw_target(
                     Some(*num_epochs as u64),
                     if self.visible {
@@ -77,6 +81,7 @@ impl EventSink for LiveRun {
                 }
                 if self.interrupted.swap(false, Ordering::SeqCst) {
                     self.stopped_by_user = true;
+                    self.stopped_after = Some(*epoch);
                     Interrupt::Stop
                 } else {
                     Interrupt::Continue

@@ -140,6 +140,14 @@ impl Game {
         self.session
             .handle_line(line.as_bytes(), &mut self.live, &mut out);
         if let Some(r) = self.recorder.as_mut() {
+            let interrupt = self
+                .live
+                .stopped_after
+                .take()
+                .map(|epoch| r.interrupt(epoch));
+            if let Some(Err(e)) = interrupt {
+                eprintln!("{}", self.style.warn(&format!("recording stopped: {e}")));
+            }
             for reply in &out {
                 if let Err(e) = r.output(reply) {
                     eprintln!("{}", self.style.warn(&format!("recording stopped: {e}")));
@@ -468,7 +476,8 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
     let recorder = match &cli.record {
         Some(path) => {
             let start = cli.task.as_deref().map(|t| (t, cli.seed.unwrap_or(0)));
-            match Recorder::create(path, &tasks, start, false) {
+            // A recording keeps the training events too.
+            match Recorder::create(path, &tasks, start, true) {
                 Ok(r) => Some(r),
                 Err(e) => {
                     eprintln!("error: cannot record to {}: {e}", path.display());
@@ -490,7 +499,11 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
     }));
     let progress = Progress::load();
     let mut game = Game {
-        session: Session::new(tasks, Box::new(SystemClock::default()), false),
+        session: Session::new(
+            tasks,
+            Box::new(SystemClock::default()),
+            cli.record.is_some(),
+        ),
         style,
         progress,
         recorder,

@@ -11,6 +11,9 @@ use super::program::{Node, Program, Stmt, Wrap};
 use super::rng::SimRng;
 use serde::{Deserialize, Serialize};
 
+/// The stop reason of a run its observer interrupted (Ctrl-C in the REPL).
+pub const INTERRUPTED: &str = "interrupted by the user";
+
 /// A gradient norm above this (mean over epochs) is "exploding".
 pub const EXPLODING_NORM: f64 = 10.0;
 /// A gradient norm below this (mean over epochs) is "vanishing".
@@ -263,7 +266,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
                     if flow == Flow::Stop {
                         outcome = Outcome::Stopped {
                             epoch: epoch + 1,
-                            reason: "interrupted by the user".into(),
+                            reason: INTERRUPTED.into(),
                         };
                         break 'program;
                     }

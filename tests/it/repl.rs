@@ -91,3 +91,48 @@ fn a_terminal_session_plays_task_001_to_the_debrief() {
     session.send_line("quit").unwrap();
     session.expect(expectrl::Eof).unwrap();
 }
+
+#[test]
+fn ctrl_c_during_a_watched_run_stops_the_run_not_the_game() {
+    let data = scratch("pty-ctrl-c");
+    let record = data.join("interrupted.jsonl");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_trainwreck"));
+    cmd.args([
+        "--task", "task_001", "--seed", "3", "--color", "never", "--record",
+    ])
+    .arg(&record)
+    .env("TRAINWRECK_DATA_DIR", &data)
+    .env("TERM", "xterm");
+    let mut session = expectrl::Session::spawn(cmd).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    session.expect("trainwreck> ").unwrap();
+    // Lines are typed as a keyboard does: Enter is a carriage return.
+    session.send("set lr 1e-3\r").unwrap();
+    session.expect("Set learning_rate = 0.001.").unwrap();
+    session.send("restart\r").unwrap();
+    session.expect("training").unwrap();
+    // A watched run takes about a second (paced per epoch); interrupt it early.
+    std::thread::sleep(Duration::from_millis(400));
+    session.send("\u{3}").unwrap();
+    session.expect("Run stopped (Ctrl-C).").unwrap();
+    session.expect("The run stopped after epoch").unwrap();
+    session.send("status\r").unwrap();
+    session.expect("step 2/20").unwrap();
+    // The recording is flushed line by line: the stop is in it already.
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert!(text.contains(r#""event":"training_stopped""#), "{text}");
+    assert!(text.contains("interrupted by the user"), "{text}");
+    session.send("quit\r").unwrap();
+    drop(session);
+    // The recorded interrupt replays: the run stops at the same epoch.
+    let out = crate::trainwreck()
+        .arg("replay")
+        .arg(&record)
+        .output()
+        .unwrap();
+    let verdict = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        verdict.contains("1 episodes replayed, 0 diverged, 0 unusable"),
+        "{verdict}"
+    );
+}
