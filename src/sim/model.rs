@@ -220,13 +220,7 @@ impl Mlp {
             for _ in 0..rows {
                 z.extend_from_slice(b);
             }
-            for i in 0..rows {
-                let out = &mut z[i * fan_out..(i + 1) * fan_out];
-                let row = &input[i * fan_in..(i + 1) * fan_in];
-                for (k, &xk) in row.iter().enumerate() {
-                    axpy(out, xk, &w[k * fan_out..(k + 1) * fan_out]);
-                }
-            }
+            accumulate_rows(&mut z, fan_out, &input, fan_in, w);
             if keep {
                 cache.inputs.push(input);
             }
@@ -346,13 +340,7 @@ impl Mlp {
             let slot = self.slots[l];
             let input = &cache.inputs[l];
             {
-                let dw = &mut grads[slot.weight];
-                for i in 0..rows {
-                    let d = &dz[i * fan_out..(i + 1) * fan_out];
-                    for (k, &xk) in input[i * fan_in..(i + 1) * fan_in].iter().enumerate() {
-                        axpy(&mut dw[k * fan_out..(k + 1) * fan_out], xk, d);
-                    }
-                }
+                accumulate_outer(&mut grads[slot.weight], fan_out, input, fan_in, &dz, rows);
             }
             {
                 let db = &mut grads[slot.bias];
@@ -370,20 +358,12 @@ impl Mlp {
             // Written as an axpy over the transposed weights it adds the same
             // products in the same order (bit-identical) but vectorises.
             let w = &self.params[slot.weight];
-            let mut wt = vec![0.0; fan_out * fan_in];
-            for k in 0..fan_in {
-                for j in 0..fan_out {
-                    wt[j * fan_in + k] = w[k * fan_out + j];
-                }
+            let mut wt = Vec::with_capacity(fan_out * fan_in);
+            for j in 0..fan_out {
+                wt.extend((0..fan_in).map(|k| w[k * fan_out + j]));
             }
             let mut dx = vec![0.0; rows * fan_in];
-            for i in 0..rows {
-                let d = &dz[i * fan_out..(i + 1) * fan_out];
-                let out = &mut dx[i * fan_in..(i + 1) * fan_in];
-                for (j, &dj) in d.iter().enumerate() {
-                    axpy(out, dj, &wt[j * fan_in..(j + 1) * fan_in]);
-                }
-            }
+            accumulate_rows(&mut dx, fan_in, &dz, fan_out, &wt);
             let h = l - 1; // the hidden layer that produced `dx`'s activations
             if !cache.masks[h].is_empty() {
                 for (v, m) in dx.iter_mut().zip(&cache.masks[h]) {
@@ -504,6 +484,61 @@ fn normalise(
     xhat
 }
 
+/// `out[i][j] += sum_k x[i][k] * w[k][j]`, k ascending, for every row (`out`
+/// is rows × n, `x` rows × m, `w` m × n). Rows go in pairs so each weight row
+/// is loaded once for both; every element still sees the same additions in
+/// the same order as a row-at-a-time loop.
+#[inline(always)]
+fn accumulate_rows(out: &mut [f64], n: usize, x: &[f64], m: usize, w: &[f64]) {
+    let rows = out.len().checked_div(n).unwrap_or(0);
+    let mut i = 0;
+    while i + 1 < rows {
+        let (o0, rest) = out[i * n..(i + 2) * n].split_at_mut(n);
+        let (x0, x1) = (&x[i * m..(i + 1) * m], &x[(i + 1) * m..(i + 2) * m]);
+        for k in 0..m {
+            let wk = &w[k * n..(k + 1) * n];
+            let (a0, a1) = (x0[k], x1[k]);
+            for j in 0..n {
+                o0[j] += a0 * wk[j];
+                rest[j] += a1 * wk[j];
+            }
+        }
+        i += 2;
+    }
+    if i < rows {
+        let o = &mut out[i * n..(i + 1) * n];
+        for k in 0..m {
+            axpy(o, x[i * m + k], &w[k * n..(k + 1) * n]);
+        }
+    }
+}
+
+/// `g[k][j] += sum_i x[i][k] * d[i][j]`, i ascending (the weight gradient:
+/// `g` is m × n, `x` rows × m, `d` rows × n). Rows go in pairs; each element
+/// still adds row i's term before row i+1's.
+#[inline(always)]
+fn accumulate_outer(g: &mut [f64], n: usize, x: &[f64], m: usize, d: &[f64], rows: usize) {
+    let mut i = 0;
+    while i + 1 < rows {
+        let (d0, d1) = (&d[i * n..(i + 1) * n], &d[(i + 1) * n..(i + 2) * n]);
+        for k in 0..m {
+            let (a0, a1) = (x[i * m + k], x[(i + 1) * m + k]);
+            let gk = &mut g[k * n..(k + 1) * n];
+            for j in 0..n {
+                gk[j] += a0 * d0[j];
+                gk[j] += a1 * d1[j];
+            }
+        }
+        i += 2;
+    }
+    if i < rows {
+        let di = &d[i * n..(i + 1) * n];
+        for k in 0..m {
+            axpy(&mut g[k * n..(k + 1) * n], x[i * m + k], di);
+        }
+    }
+}
+
 /// `out[j] += a * x[j]`: one independent accumulator per element, so the
 /// compiler may vectorise without changing any rounding.
 #[inline(always)]
@@ -556,7 +591,7 @@ fn activation_grad(activation: Activation, a: f64) -> f64 {
 /// to the logits. Non-finite logits give a non-finite loss, as they would in torch.
 pub fn cross_entropy(logits: &[f64], labels: &[usize], classes: usize) -> (f64, Vec<f64>) {
     let rows = labels.len();
-    let mut grad = vec![0.0; logits.len()];
+    let mut grad = Vec::with_capacity(logits.len());
     let mut total = 0.0;
     for (i, &y) in labels.iter().enumerate() {
         let row = &logits[i * classes..(i + 1) * classes];
@@ -570,7 +605,7 @@ pub fn cross_entropy(logits: &[f64], labels: &[usize], classes: usize) -> (f64, 
         for (j, &v) in row.iter().enumerate() {
             let p = libm::exp(v - log_sum);
             let target = if j == y { 1.0 } else { 0.0 };
-            grad[i * classes + j] = (p - target) / rows as f64;
+            grad.push((p - target) / rows as f64);
         }
     }
     (total / rows.max(1) as f64, grad)

@@ -398,11 +398,14 @@ impl Machine<'_> {
                 self.output_wrap = *wrap;
             }
             Stmt::Loss { wrap } => {
-                let mut input = self.logits.clone();
-                if *wrap == Wrap::Relu {
-                    input.iter_mut().for_each(|v| *v = v.max(0.0));
-                }
-                let (loss, mut grad) = cross_entropy(&input, &self.batch_y, self.data.classes);
+                let relu_logits: Vec<f64>;
+                let input = if *wrap == Wrap::Relu {
+                    relu_logits = self.logits.iter().map(|v| v.max(0.0)).collect();
+                    &relu_logits
+                } else {
+                    &self.logits
+                };
+                let (loss, mut grad) = cross_entropy(input, &self.batch_y, self.data.classes);
                 self.loss = loss;
                 if *wrap == Wrap::Relu || self.output_wrap == Wrap::Relu {
                     // relu passes gradient only where its input was positive; a
