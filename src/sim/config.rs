@@ -464,26 +464,6 @@ impl TrainConfig {
         }
     }
 
-    /// Check a whole config (as read from a task file) against the same ranges
-    /// `set` enforces, so a task cannot smuggle in an out-of-range value.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let json = serde_json::to_value(self).unwrap_or_default();
-        let mut probe = TrainConfig::default();
-        for name in Self::targets() {
-            let Some(value) = json.get(name) else {
-                continue;
-            };
-            let value = match value {
-                serde_json::Value::Bool(b) => ConfigValue::Bool(*b),
-                serde_json::Value::Number(n) => ConfigValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-                serde_json::Value::String(s) => ConfigValue::Text(s.clone()),
-                _ => continue,
-            };
-            probe.set(name, &value)?;
-        }
-        Ok(())
-    }
-
     pub fn has_callback(&self, callback: Callback) -> bool {
         self.callbacks.contains(&callback)
     }
@@ -595,15 +575,5 @@ mod tests {
         c.add_callback(Callback::LrWarmup);
         assert!((c.lr_at(0) - 0.1).abs() < 1e-12);
         assert_eq!(c.lr_at(3), 1.0);
-    }
-
-    #[test]
-    fn validate_catches_task_values_out_of_range() {
-        let c = TrainConfig {
-            hidden_dim: 100_000,
-            ..TrainConfig::default()
-        };
-        assert!(c.validate().is_err());
-        assert!(TrainConfig::default().validate().is_ok());
     }
 }

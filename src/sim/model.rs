@@ -134,10 +134,6 @@ impl Mlp {
         self.slots.len()
     }
 
-    pub fn has_batch_norm(&self) -> bool {
-        self.slots.iter().any(|s| s.norm.is_some())
-    }
-
     pub fn weight_index(&self, layer: usize) -> usize {
         self.slots[layer].weight
     }

@@ -107,16 +107,6 @@ pub struct RunTrace {
     pub confusion_matrix: Vec<Vec<usize>>,
 }
 
-impl RunTrace {
-    pub fn final_epoch(&self) -> Option<&EpochRecord> {
-        self.epochs.last()
-    }
-
-    pub fn diverged(&self) -> bool {
-        matches!(self.outcome, Outcome::Failed { .. })
-    }
-}
-
 /// Whether to go on after an epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
