@@ -118,6 +118,21 @@ pub enum ProgramError {
         "train.py must have exactly one `for epoch` loop with one `for x, y in train_loader` loop inside it"
     )]
     Structure,
+    /// Python would raise `NameError`: the batch `x`, `y` exist only in the batch loop.
+    #[error(
+        "line {line}: `{text}` needs the batch `x, y`, which exist only inside `for x, y in train_loader:`"
+    )]
+    OutsideBatchLoop { line: usize, text: String },
+    /// Python would raise `NameError` on the first batch.
+    #[error(
+        "line {line}: `{text}` uses `{name}` before the batch loop assigns it (`{assigner}` must come earlier in the loop)"
+    )]
+    UsedBeforeAssigned {
+        line: usize,
+        text: String,
+        name: &'static str,
+        assigner: &'static str,
+    },
 }
 
 /// Forms fix_code recognises, as written by a careful programmer.
@@ -208,7 +223,8 @@ impl Line {
 /// One executable block of the program.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
-    Stmt(Stmt),
+    /// A statement and its 1-based line in train.py (for tracebacks).
+    Stmt(Stmt, usize),
     EpochLoop(Vec<Node>),
     BatchLoop(Vec<Node>),
 }
@@ -404,7 +420,59 @@ impl Program {
         if batch_loops != 1 || nested_epoch || stray_batch {
             return Err(ProgramError::Structure);
         }
+        self.check_names()?;
         Ok(nodes)
+    }
+
+    /// Refuse what Python would reject with a `NameError` on the first batch:
+    /// the model output, the loss and its backward pass need the batch, in that
+    /// order. (Later batches could see a stale value from the one before, but
+    /// the first never can, so the script dies there.)
+    fn check_names(&self) -> Result<(), ProgramError> {
+        let mut batch_indent = None;
+        let (mut has_output, mut has_loss) = (false, false);
+        for (i, line) in self.lines.iter().enumerate() {
+            if !line.stmt.is_executable() && !line.stmt.is_loop() {
+                continue;
+            }
+            if batch_indent.is_some_and(|b| line.indent <= b) {
+                batch_indent = None;
+            }
+            let text = || line.render().trim().to_string();
+            let in_batch = batch_indent.is_some();
+            match line.stmt {
+                Stmt::BatchLoop => {
+                    batch_indent = Some(line.indent);
+                    (has_output, has_loss) = (false, false);
+                }
+                Stmt::Forward { .. } | Stmt::Loss { .. } | Stmt::Backward if !in_batch => {
+                    return Err(ProgramError::OutsideBatchLoop {
+                        line: i + 1,
+                        text: text(),
+                    });
+                }
+                Stmt::Forward { .. } => has_output = true,
+                Stmt::Loss { .. } if !has_output => {
+                    return Err(ProgramError::UsedBeforeAssigned {
+                        line: i + 1,
+                        text: text(),
+                        name: "output",
+                        assigner: "output = model(x)",
+                    });
+                }
+                Stmt::Loss { .. } => has_loss = true,
+                Stmt::Backward if !has_loss => {
+                    return Err(ProgramError::UsedBeforeAssigned {
+                        line: i + 1,
+                        text: text(),
+                        name: "loss",
+                        assigner: "loss = criterion(output, y)",
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -426,12 +494,12 @@ fn build(lines: &[Line], at: &mut usize, indent: usize) -> Result<Vec<Node>, Pro
             Stmt::EpochLoop => nodes.push(Node::EpochLoop(build(lines, at, indent + 1)?)),
             Stmt::BatchLoop => {
                 let body = build(lines, at, indent + 1)?;
-                if body.iter().any(|n| !matches!(n, Node::Stmt(_))) {
+                if body.iter().any(|n| !matches!(n, Node::Stmt(..))) {
                     return Err(ProgramError::Structure);
                 }
                 nodes.push(Node::BatchLoop(body));
             }
-            stmt => nodes.push(Node::Stmt(stmt.clone())),
+            stmt => nodes.push(Node::Stmt(stmt.clone(), *at)),
         }
     }
     Ok(nodes)

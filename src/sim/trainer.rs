@@ -146,7 +146,7 @@ struct Machine<'a> {
     /// What `output = …` produced (after any wrap).
     logits: Vec<f64>,
     output_wrap: Wrap,
-    dlogits: Option<Vec<f64>>,
+    graph: LossGraph,
     last_grad_norm: f64,
     loss: f64,
     // Per epoch.
@@ -159,7 +159,22 @@ struct Machine<'a> {
     backward_calls: usize,
     validated: Option<(f64, f64)>,
     last_train_mode: Mode,
+    /// 0-based index of the batch being trained, for tracebacks.
+    batch_index: usize,
     failure: Option<(String, String)>,
+}
+
+/// What `loss.backward()` would find, as autograd tracks it.
+#[derive(Debug, Clone, PartialEq)]
+enum LossGraph {
+    /// No loss computed in this batch yet.
+    Missing,
+    /// A loss with no path back to the parameters (`.detach()` on the way).
+    Detached,
+    /// A live graph: the gradient of the loss with respect to the logits.
+    Live(Vec<f64>),
+    /// `backward` already ran and freed the graph.
+    Freed,
 }
 
 /// Train once. Pure: the same spec always gives the same trace.
@@ -192,7 +207,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         batch_y: Vec::new(),
         logits: Vec::new(),
         output_wrap: Wrap::Plain,
-        dlogits: None,
+        graph: LossGraph::Missing,
         last_grad_norm: 0.0,
         loss: f64::NAN,
         epoch: 0,
@@ -204,6 +219,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         backward_calls: 0,
         validated: None,
         last_train_mode: Mode::Train,
+        batch_index: 0,
         failure: None,
     };
     // A program that fails its structure check cannot reach here through the
@@ -220,14 +236,24 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
 
     'program: for node in &tree {
         match node {
-            Node::Stmt(stmt) => m.exec(stmt),
+            Node::Stmt(stmt, line) => {
+                m.exec(stmt, *line);
+                if let Some((message, details)) = m.failure.take() {
+                    outcome = Outcome::Failed {
+                        epoch: 0,
+                        message,
+                        details,
+                    };
+                    break 'program;
+                }
+            }
             Node::BatchLoop(_) => {}
             Node::EpochLoop(body) => {
                 for epoch in 0..config.epochs {
                     m.begin_epoch(epoch);
                     for inner in body {
                         match inner {
-                            Node::Stmt(stmt) => m.exec(stmt),
+                            Node::Stmt(stmt, line) => m.exec(stmt, *line),
                             Node::BatchLoop(batch_body) => m.batch_loop(batch_body),
                             Node::EpochLoop(_) => {}
                         }
@@ -326,11 +352,15 @@ impl Machine<'_> {
                 self.batch_x.iter_mut().for_each(|v| *v *= scale);
             }
             debug_assert_eq!(self.batch_x.len(), chunk.len() * d);
-            self.dlogits = None;
+            self.graph = LossGraph::Missing;
             self.loss = f64::NAN;
+            self.batch_index = b;
             for node in body {
-                if let Node::Stmt(stmt) = node {
-                    self.exec(stmt);
+                if let Node::Stmt(stmt, line) = node {
+                    self.exec(stmt, *line);
+                    if self.failure.is_some() {
+                        return;
+                    }
                 }
             }
             self.batches += 1;
@@ -367,7 +397,22 @@ impl Machine<'_> {
         }
     }
 
-    fn exec(&mut self, stmt: &Stmt) {
+    /// Stop the run the way the Python script would die: an exception raised
+    /// at `line`, in the current batch.
+    fn raise(&mut self, line: usize, stmt: &Stmt, error: String) {
+        self.failure = Some((
+            error,
+            format!(
+                "Traceback: File \"train.py\", line {line}: {} (batch {} of epoch {}/{})",
+                stmt.text(),
+                self.batch_index + 1,
+                self.epoch + 1,
+                self.config.epochs
+            ),
+        ));
+    }
+
+    fn exec(&mut self, stmt: &Stmt, line: usize) {
         match stmt {
             Stmt::Text { .. } | Stmt::NoOp { .. } | Stmt::EpochLoop | Stmt::BatchLoop => {}
             Stmt::SetMode { mode } => self.model.mode = (*mode).into(),
@@ -377,6 +422,19 @@ impl Machine<'_> {
                 .for_each(|g| g.iter_mut().for_each(|v| *v = 0.0)),
             Stmt::Forward { wrap } => {
                 let rows = self.batch_y.len();
+                if rows == 0 {
+                    return self.raise(line, stmt, "NameError: name 'x' is not defined".into());
+                }
+                if self.config.batch_norm && self.model.mode == Mode::Train && rows == 1 {
+                    let width = self.model.dims.get(1).copied().unwrap_or(0);
+                    return self.raise(
+                        line,
+                        stmt,
+                        format!(
+                            "ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, {width}])"
+                        ),
+                    );
+                }
                 self.last_train_mode = self.model.mode;
                 let mut logits =
                     self.model
@@ -388,6 +446,13 @@ impl Machine<'_> {
                 self.output_wrap = *wrap;
             }
             Stmt::Loss { wrap } => {
+                if self.logits.len() != self.batch_y.len() * self.data.classes {
+                    return self.raise(
+                        line,
+                        stmt,
+                        "NameError: name 'output' is not defined".into(),
+                    );
+                }
                 let relu_logits: Vec<f64>;
                 let input = if *wrap == Wrap::Relu {
                     relu_logits = self.logits.iter().map(|v| v.max(0.0)).collect();
@@ -407,11 +472,39 @@ impl Machine<'_> {
                     }
                 }
                 let detached = *wrap == Wrap::Detached || self.output_wrap == Wrap::Detached;
-                self.dlogits = (!detached).then_some(grad);
+                self.graph = if detached {
+                    LossGraph::Detached
+                } else {
+                    LossGraph::Live(grad)
+                };
             }
             Stmt::Backward => {
-                if let Some(dlogits) = self.dlogits.take() {
-                    self.model.backward(&self.cache, dlogits, &mut self.grads);
+                match std::mem::replace(&mut self.graph, LossGraph::Freed) {
+                    LossGraph::Live(dlogits) => {
+                        self.model.backward(&self.cache, dlogits, &mut self.grads)
+                    }
+                    // autograd's own words for these three.
+                    LossGraph::Detached => {
+                        return self.raise(
+                            line,
+                            stmt,
+                            "RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn".into(),
+                        );
+                    }
+                    LossGraph::Freed => {
+                        return self.raise(
+                            line,
+                            stmt,
+                            "RuntimeError: Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed)".into(),
+                        );
+                    }
+                    LossGraph::Missing => {
+                        return self.raise(
+                            line,
+                            stmt,
+                            "NameError: name 'loss' is not defined".into(),
+                        );
+                    }
                 }
                 self.backward_calls += 1;
                 self.last_grad_norm = global_norm(&self.grads);

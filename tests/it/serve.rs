@@ -271,3 +271,30 @@ fn close_and_eof_end_with_status_zero_and_a_closed_stdout_is_quiet() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 11's crash: removing the model output and re-running killed the
+/// process. The edit is now refused as an invalid step naming the line, and
+/// the session goes on.
+#[test]
+fn an_edit_that_leaves_the_loss_without_an_output_is_refused_not_fatal() {
+    let replies = serve(
+        &[],
+        &[
+            reset("task_002", 0),
+            step(json!({"action_type": "inspect_code"})),
+            step(json!({"action_type": "fix_code", "line": 15, "replacement": "pass"})),
+            step(json!({"action_type": "restart_run"})),
+            reset("task_003", 1),
+        ],
+    );
+    assert_eq!(replies.len(), 5, "{replies:?}");
+    let fix = &replies[2]["data"]["observation"];
+    let message = fix["message"].as_str().unwrap();
+    assert!(
+        message.contains("line 16") && message.contains("uses `output` before"),
+        "{message}"
+    );
+    assert_eq!(fix["episode_state"]["actions_taken"][1], "invalid:fix_code");
+    assert_eq!(replies[4]["type"], "observation");
+    assert_eq!(replies[4]["data"]["observation"]["task_id"], "task_003");
+}
