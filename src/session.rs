@@ -329,7 +329,13 @@ impl Session {
     }
 }
 
-/// JSON Schemas of the action, the observation and the replies.
+/// JSON Schemas of the action (generated from the vocabulary table), the
+/// observation and the replies.
 pub fn schema() -> Value {
-    serde_json::from_str(include_str!("schema.json")).unwrap_or(Value::Null)
+    let mut schema: Value =
+        serde_json::from_str(include_str!("schema.json")).unwrap_or(Value::Null);
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert("action".into(), crate::vocab::action_schema());
+    }
+    schema
 }

@@ -5,9 +5,9 @@
 
 use crate::sim::config::{Callback, ConfigValue, OptimizerKind, TrainConfig, parse_optimizer};
 use crate::sim::data::DataPatch;
-use crate::vocab;
+use crate::vocab::{self, Op, Role, Values};
 
-pub use crate::vocab::ActionRequest;
+pub use crate::vocab::{ActionRequest, Inspection};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -28,27 +28,6 @@ pub enum Action {
     MarkDiagnosed(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Inspection {
-    Gradients,
-    DataBatch,
-    ModelModes,
-    ModelWeights,
-    Code,
-}
-
-impl Inspection {
-    pub fn action_type(self) -> &'static str {
-        match self {
-            Inspection::Gradients => "inspect_gradients",
-            Inspection::DataBatch => "inspect_data_batch",
-            Inspection::ModelModes => "inspect_model_modes",
-            Inspection::ModelWeights => "inspect_model_weights",
-            Inspection::Code => "inspect_code",
-        }
-    }
-}
-
 fn need<'a, T>(value: &'a Option<T>, action: &str, param: &str) -> Result<&'a T, String> {
     value
         .as_ref()
@@ -57,15 +36,36 @@ fn need<'a, T>(value: &'a Option<T>, action: &str, param: &str) -> Result<&'a T,
 
 impl Action {
     /// Interpret a well-formed request. `Err` says why it is not a valid action.
+    ///
+    /// The action and its required parameters come from the vocabulary
+    /// table; only the typed payload is built here, one arm per operation.
     pub fn interpret(req: &ActionRequest) -> Result<Action, String> {
         let kind = req.action_type.as_str();
-        Ok(match kind {
-            "inspect_gradients" => Action::Inspect(Inspection::Gradients),
-            "inspect_data_batch" => Action::Inspect(Inspection::DataBatch),
-            "inspect_model_modes" => Action::Inspect(Inspection::ModelModes),
-            "inspect_model_weights" => Action::Inspect(Inspection::ModelWeights),
-            "inspect_code" => Action::Inspect(Inspection::Code),
-            "modify_config" => {
+        let spec = vocab::action(kind).ok_or_else(|| {
+            format!(
+                "unknown action '{kind}' (known: {})",
+                vocab::ACTION_TYPES.join(", ")
+            )
+        })?;
+        for param in spec.params.iter().filter(|p| p.required) {
+            // Documented coercion: replace_optimizer also takes its name as `target`.
+            let coerced = spec.op == Op::ReplaceOptimizer && req.target.is_some();
+            if !req.has(param.field) && !coerced {
+                let hint = match param.values {
+                    Values::Terms(terms) if spec.op == Op::ReplaceOptimizer => {
+                        format!(
+                            " ({})",
+                            vocab::names(terms).collect::<Vec<_>>().join(" or ")
+                        )
+                    }
+                    _ => String::new(),
+                };
+                return Err(format!("{kind} needs '{}'{hint}", param.field.key()));
+            }
+        }
+        Ok(match spec.op {
+            Op::Inspect(inspection) => Action::Inspect(inspection),
+            Op::ModifyConfig => {
                 let target = need(&req.target, kind, "target")?;
                 let value = need(&req.value, kind, "value")?;
                 let canonical = TrainConfig::canonical_target(target).ok_or_else(|| {
@@ -79,11 +79,11 @@ impl Action {
                     value: value.clone(),
                 }
             }
-            "add_callback" => {
+            Op::AddCallback => {
                 let name = need(&req.target, kind, "target")?;
                 Action::AddCallback(Callback::parse(name).map_err(|e| e.to_string())?)
             }
-            "replace_optimizer" => {
+            Op::ReplaceOptimizer => {
                 let name = match (&req.value, &req.target) {
                     (Some(ConfigValue::Text(s)), _) => s.clone(),
                     (None, Some(t)) => t.clone(),
@@ -92,29 +92,33 @@ impl Action {
                             "replace_optimizer needs an optimizer name, got {other}"
                         ));
                     }
-                    (None, None) => {
-                        return Err("replace_optimizer needs 'value' (sgd or adam)".into());
-                    }
+                    (None, None) => return Err(format!("{kind} needs 'value'")),
                 };
-                Action::ReplaceOptimizer(
-                    parse_optimizer(&name)
-                        .ok_or_else(|| format!("unknown optimizer '{name}' (known: sgd, adam)"))?,
-                )
+                Action::ReplaceOptimizer(parse_optimizer(&name).ok_or_else(|| {
+                    format!(
+                        "unknown optimizer '{name}' (known: {})",
+                        vocab::names(vocab::OPTIMIZERS)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?)
             }
-            "patch_data_loader" => {
+            Op::PatchDataLoader => {
                 let patch = match &req.target {
                     None => DataPatch::RemoveOverlap,
                     Some(name) => DataPatch::parse(name).ok_or_else(|| {
                         format!(
                             "unknown data patch '{name}' (known: {})",
-                            DataPatch::ALL.map(DataPatch::name).join(", ")
+                            vocab::names(vocab::DATA_PATCHES)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )
                     })?,
                 };
                 Action::PatchDataLoader(patch)
             }
-            "fix_model_mode" => Action::FixModelMode,
-            "fix_code" => {
+            Op::FixModelMode => Action::FixModelMode,
+            Op::FixCode => {
                 let line = *need(&req.line, kind, "line")?;
                 let replacement = need(&req.replacement, kind, "replacement")?;
                 Action::FixCode {
@@ -122,8 +126,8 @@ impl Action {
                     replacement: replacement.clone(),
                 }
             }
-            "restart_run" => Action::RestartRun,
-            "mark_diagnosed" => {
+            Op::RestartRun => Action::RestartRun,
+            Op::MarkDiagnosed => {
                 let label = need(&req.diagnosis, kind, "diagnosis")?.trim().to_string();
                 if !vocab::is_diagnosis(&label) {
                     return Err(format!(
@@ -133,31 +137,30 @@ impl Action {
                 }
                 Action::MarkDiagnosed(label)
             }
-            other => {
-                return Err(format!(
-                    "unknown action '{other}' (known: {})",
-                    vocab::ACTION_TYPES.join(", ")
-                ));
-            }
         })
     }
 
-    pub fn action_type(&self) -> &'static str {
+    /// The operation, for looking the action up in the vocabulary table.
+    pub fn op(&self) -> Op {
         match self {
-            Action::Inspect(i) => i.action_type(),
-            Action::ModifyConfig { .. } => "modify_config",
-            Action::AddCallback(_) => "add_callback",
-            Action::ReplaceOptimizer(_) => "replace_optimizer",
-            Action::PatchDataLoader(_) => "patch_data_loader",
-            Action::FixModelMode => "fix_model_mode",
-            Action::FixCode { .. } => "fix_code",
-            Action::RestartRun => "restart_run",
-            Action::MarkDiagnosed(_) => "mark_diagnosed",
+            Action::Inspect(i) => Op::Inspect(*i),
+            Action::ModifyConfig { .. } => Op::ModifyConfig,
+            Action::AddCallback(_) => Op::AddCallback,
+            Action::ReplaceOptimizer(_) => Op::ReplaceOptimizer,
+            Action::PatchDataLoader(_) => Op::PatchDataLoader,
+            Action::FixModelMode => Op::FixModelMode,
+            Action::FixCode { .. } => Op::FixCode,
+            Action::RestartRun => Op::RestartRun,
+            Action::MarkDiagnosed(_) => Op::MarkDiagnosed,
         }
     }
 
+    pub fn action_type(&self) -> &'static str {
+        vocab::op_name(self.op())
+    }
+
     pub fn is_fix(&self) -> bool {
-        vocab::FIXES.contains(&self.action_type())
+        vocab::action_of(self.op()).is_some_and(|a| a.role == Role::Fix)
     }
 
     /// The short record kept in `episode_state.actions_taken`.
@@ -202,10 +205,7 @@ impl Action {
 }
 
 pub fn optimizer_name(kind: OptimizerKind) -> &'static str {
-    match kind {
-        OptimizerKind::Sgd => "sgd",
-        OptimizerKind::Adam => "adam",
-    }
+    kind.name()
 }
 
 /// A value as a person would write it (no quotes).

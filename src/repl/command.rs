@@ -4,6 +4,7 @@
 
 use crate::env::ActionRequest;
 use crate::sim::ConfigValue;
+use crate::vocab;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -47,64 +48,84 @@ pub const WORDS: [&str; 22] = [
     "hint",
 ];
 
-pub const INSPECT_TARGETS: [(&str, &str); 5] = [
-    ("gradients", "inspect_gradients"),
-    ("data", "inspect_data_batch"),
-    ("modes", "inspect_model_modes"),
-    ("weights", "inspect_model_weights"),
-    ("code", "inspect_code"),
-];
+/// The word typed after `inspect` for each inspection, and its action type.
+pub fn inspect_targets() -> impl Iterator<Item = (&'static str, &'static str)> {
+    vocab::ACTIONS
+        .iter()
+        .filter(|a| a.role == vocab::Role::Inspection && !a.short.is_empty())
+        .map(|a| (a.short, a.name))
+}
 
-/// One line of help per command: (usage, what it does).
-pub const HELP: [(&str, &str); 20] = [
-    (
-        "inspect gradients|data|modes|weights|code",
-        "look at one part of the run (first look at each earns +0.05)",
-    ),
-    (
-        "set <target> <value>",
-        "change a hyper-parameter, e.g. `set lr 1e-3`, `set weight_init kaiming`",
-    ),
-    (
-        "callback early_stopping|gradient_clipping|lr_warmup",
-        "attach a training callback",
-    ),
-    ("optimizer sgd|adam", "replace the optimiser"),
-    (
-        "patch data [remove_overlap|normalize_features|drop_nan_rows]",
-        "patch the data loader (default: remove_overlap)",
-    ),
-    (
-        "fix modes",
-        "call model.train() at the start of every epoch",
-    ),
-    (
-        "fix line <n> <code>",
-        "replace line n of train.py, e.g. `fix line 14 optimizer.zero_grad()`",
-    ),
-    (
-        "restart",
-        "re-train with your changes (+0.40 if it really recovers)",
-    ),
-    (
-        "diagnose <label>",
-        "name the root cause and end the episode",
-    ),
-    (
-        "status",
-        "where the episode stands: steps, reward, score so far",
-    ),
-    ("curves", "draw the loss and accuracy curves again"),
-    ("config", "show the current hyper-parameters"),
-    ("code", "show train.py (after `inspect code`)"),
-    ("actions", "list the actions available now"),
-    ("tasks", "list the tasks and your best scores"),
-    ("play <task> [seed]", "start a task, e.g. `play task_003 7`"),
-    ("next", "start the next unsolved task"),
-    ("grade", "the score breakdown so far"),
-    ("help [command]", "this list, or one command in detail"),
-    ("quit", "leave (Ctrl-D works too)"),
-];
+fn alternatives(words: impl Iterator<Item = &'static str>) -> String {
+    words.collect::<Vec<_>>().join("|")
+}
+
+/// One line of help per command: (usage, what it does). The word lists come
+/// from the vocabulary table.
+pub fn help() -> Vec<(String, &'static str)> {
+    let fixed = |usage: &str, what: &'static str| (usage.to_string(), what);
+    vec![
+        (
+            format!(
+                "inspect {}",
+                alternatives(inspect_targets().map(|(w, _)| w))
+            ),
+            "look at one part of the run (first look at each earns +0.05)",
+        ),
+        fixed(
+            "set <target> <value>",
+            "change a hyper-parameter, e.g. `set lr 1e-3`, `set weight_init kaiming`",
+        ),
+        (
+            format!("callback {}", alternatives(vocab::names(vocab::CALLBACKS))),
+            "attach a training callback",
+        ),
+        (
+            format!(
+                "optimizer {}",
+                alternatives(vocab::names(vocab::OPTIMIZERS))
+            ),
+            "replace the optimiser",
+        ),
+        (
+            format!(
+                "patch data [{}]",
+                alternatives(vocab::names(vocab::DATA_PATCHES))
+            ),
+            "patch the data loader (default: the first listed)",
+        ),
+        fixed(
+            "fix modes",
+            "call model.train() at the start of every epoch",
+        ),
+        fixed(
+            "fix line <n> <code>",
+            "replace line n of train.py, e.g. `fix line 14 optimizer.zero_grad()`",
+        ),
+        fixed(
+            "restart",
+            "re-train with your changes (+0.40 if it really recovers)",
+        ),
+        fixed(
+            "diagnose <label>",
+            "name the root cause and end the episode",
+        ),
+        fixed(
+            "status",
+            "where the episode stands: steps, reward, score so far",
+        ),
+        fixed("curves", "draw the loss and accuracy curves again"),
+        fixed("config", "show the current hyper-parameters"),
+        fixed("code", "show train.py (after `inspect code`)"),
+        fixed("actions", "list the actions available now"),
+        fixed("tasks", "list the tasks and your best scores"),
+        fixed("play <task> [seed]", "start a task, e.g. `play task_003 7`"),
+        fixed("next", "start the next unsolved task"),
+        fixed("grade", "the score breakdown so far"),
+        fixed("help [command]", "this list, or one command in detail"),
+        fixed("quit", "leave (Ctrl-D works too)"),
+    ]
+}
 
 fn action(kind: &str) -> ActionRequest {
     ActionRequest::new(kind)
@@ -138,14 +159,17 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
     let arg = |i: usize| rest.get(i).copied();
     let command = match head.as_str() {
         "inspect" | "i" => {
-            let what = arg(0).ok_or("inspect what? gradients, data, modes, weights or code")?;
-            let kind = INSPECT_TARGETS
-                .iter()
+            let nouns = || {
+                inspect_targets()
+                    .map(|(w, _)| w)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let what = arg(0).ok_or_else(|| format!("inspect what? {}", nouns()))?;
+            let kind = inspect_targets()
                 .find(|(name, _)| name.starts_with(&what.to_ascii_lowercase()) && what.len() >= 2)
-                .map(|(_, kind)| *kind)
-                .ok_or_else(|| {
-                    format!("cannot inspect '{what}': try gradients, data, modes, weights or code")
-                })?;
+                .map(|(_, kind)| kind)
+                .ok_or_else(|| format!("cannot inspect '{what}': try {}", nouns()))?;
             Command::Action(action(kind))
         }
         "set" => {
@@ -158,14 +182,23 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             Command::Action(a)
         }
         "callback" => {
-            let name =
-                arg(0).ok_or("usage: callback early_stopping|gradient_clipping|lr_warmup")?;
+            let name = arg(0).ok_or_else(|| {
+                format!(
+                    "usage: callback {}",
+                    alternatives(vocab::names(vocab::CALLBACKS))
+                )
+            })?;
             let mut a = action("add_callback");
             a.target = Some(name.to_string());
             Command::Action(a)
         }
         "optimizer" | "optim" => {
-            let name = arg(0).ok_or("usage: optimizer sgd|adam")?;
+            let name = arg(0).ok_or_else(|| {
+                format!(
+                    "usage: optimizer {}",
+                    alternatives(vocab::names(vocab::OPTIMIZERS))
+                )
+            })?;
             let mut a = action("replace_optimizer");
             a.value = Some(ConfigValue::Text(name.to_string()));
             Command::Action(a)

@@ -65,21 +65,17 @@ impl Completer for LineHelper {
         let owned: Vec<String>;
         let options: Vec<&str> = match words.as_slice() {
             [] => command::WORDS.to_vec(),
-            ["inspect"] => command::INSPECT_TARGETS.iter().map(|(n, _)| *n).collect(),
+            ["inspect"] => command::inspect_targets().map(|(n, _)| n).collect(),
             ["set"] => TrainConfig::targets().collect(),
-            ["set", "optimizer"] | ["optimizer"] => vec!["sgd", "adam"],
-            ["set", "activation"] => vec!["relu", "leaky_relu", "tanh", "sigmoid"],
-            ["set", "weight_init" | "init"] => vec!["kaiming", "xavier", "tiny", "huge"],
-            ["set", "lr_schedule"] => vec!["constant", "step_decay"],
-            ["set", "batch_norm" | "bn"] => vec!["true", "false"],
-            ["callback"] => vec!["early_stopping", "gradient_clipping", "lr_warmup"],
-            ["patch"] => vec![
-                "data",
-                "remove_overlap",
-                "normalize_features",
-                "drop_nan_rows",
-            ],
-            ["patch", "data"] => vec!["remove_overlap", "normalize_features", "drop_nan_rows"],
+            ["set", target] => {
+                vocab::config_target(target).map_or_else(Vec::new, |t| t.range.words())
+            }
+            ["optimizer"] => vocab::names(vocab::OPTIMIZERS).collect(),
+            ["callback"] => vocab::names(vocab::CALLBACKS).collect(),
+            ["patch"] => std::iter::once("data")
+                .chain(vocab::names(vocab::DATA_PATCHES))
+                .collect(),
+            ["patch", "data"] => vocab::names(vocab::DATA_PATCHES).collect(),
             ["fix"] => vec!["modes", "line"],
             ["fix", "line"] => {
                 owned = (1..=known.code_lines).map(|n| n.to_string()).collect();
@@ -385,7 +381,7 @@ impl Game {
         match command {
             Command::Quit => return false,
             Command::Help(None) => {
-                let lines: Vec<String> = command::HELP
+                let lines: Vec<String> = command::help()
                     .iter()
                     .map(|(usage, what)| format!("  {:<44} {}", s.accent(usage), what))
                     .collect();
@@ -396,7 +392,7 @@ impl Game {
                 ));
             }
             Command::Help(Some(word)) => {
-                let matching: Vec<String> = command::HELP
+                let matching: Vec<String> = command::help()
                     .iter()
                     .filter(|(usage, _)| usage.split_whitespace().next() == Some(word.as_str()))
                     .map(|(usage, what)| format!("{}\n  {what}", s.accent(usage)))

@@ -1,7 +1,9 @@
 //! The hyper-parameters of one training run: what `modify_config`,
 //! `replace_optimizer` and `add_callback` change, each with a documented valid
-//! range so that no value can make a run explode in memory or time.
+//! range so that no value can make a run explode in memory or time. The
+//! targets, their ranges and their words live in the vocabulary table.
 
+use crate::vocab;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -16,8 +18,8 @@ pub enum ConfigError {
         expected: String,
         got: String,
     },
-    #[error("unknown callback '{name}' (known: early_stopping, gradient_clipping, lr_warmup)")]
-    UnknownCallback { name: String },
+    #[error("unknown callback '{name}' (known: {known})")]
+    UnknownCallback { name: String, known: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,20 +79,16 @@ impl Callback {
     ];
 
     pub fn name(self) -> &'static str {
-        match self {
-            Callback::EarlyStopping => "early_stopping",
-            Callback::GradientClipping => "gradient_clipping",
-            Callback::LrWarmup => "lr_warmup",
-        }
+        vocab::name_of(vocab::CALLBACKS, &self)
     }
 
     pub fn parse(name: &str) -> Result<Self, ConfigError> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.name() == name.trim())
-            .ok_or_else(|| ConfigError::UnknownCallback {
-                name: name.to_string(),
-            })
+        vocab::typed(vocab::CALLBACKS, name).ok_or_else(|| ConfigError::UnknownCallback {
+            name: name.to_string(),
+            known: vocab::names(vocab::CALLBACKS)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 }
 
@@ -169,13 +167,6 @@ impl Default for TrainConfig {
     }
 }
 
-/// One settable target: its name, what it accepts, and how to apply it.
-struct Target {
-    name: &'static str,
-    expected: &'static str,
-    apply: fn(&mut TrainConfig, &ConfigValue) -> Option<()>,
-}
-
 fn number(value: &ConfigValue) -> Option<f64> {
     let n = match value {
         ConfigValue::Number(n) => *n,
@@ -185,283 +176,82 @@ fn number(value: &ConfigValue) -> Option<f64> {
     n.is_finite().then_some(n)
 }
 
-fn real_in(value: &ConfigValue, lo: f64, hi: f64) -> Option<f64> {
-    number(value).filter(|n| (lo..=hi).contains(n))
-}
-
-fn count_in(value: &ConfigValue, lo: usize, hi: usize) -> Option<usize> {
-    let n = number(value)?;
-    if n.fract() != 0.0 || n < lo as f64 || n > hi as f64 {
-        return None;
-    }
-    Some(n as usize)
-}
-
-fn word(value: &ConfigValue) -> Option<&str> {
-    match value {
-        ConfigValue::Text(s) => Some(s.trim()),
-        _ => None,
-    }
-}
-
 fn flag(value: &ConfigValue) -> Option<bool> {
     match value {
         ConfigValue::Bool(b) => Some(*b),
-        ConfigValue::Text(s) => match s.trim() {
-            "true" | "on" | "yes" => Some(true),
-            "false" | "off" | "no" => Some(false),
-            _ => None,
-        },
+        ConfigValue::Text(s) => vocab::find(vocab::FLAG_WORDS, s).and_then(|t| t.name.parse().ok()),
         ConfigValue::Number(_) => None,
     }
 }
 
 pub fn parse_optimizer(name: &str) -> Option<OptimizerKind> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "sgd" => Some(OptimizerKind::Sgd),
-        "adam" => Some(OptimizerKind::Adam),
-        _ => None,
+    vocab::typed(vocab::OPTIMIZERS, name)
+}
+
+impl OptimizerKind {
+    pub fn name(self) -> &'static str {
+        vocab::name_of(vocab::OPTIMIZERS, &self)
     }
 }
 
-fn parse_activation(name: &str) -> Option<Activation> {
-    match name {
-        "relu" => Some(Activation::Relu),
-        "leaky_relu" => Some(Activation::LeakyRelu),
-        "tanh" => Some(Activation::Tanh),
-        "sigmoid" => Some(Activation::Sigmoid),
-        _ => None,
-    }
-}
-
-fn parse_init(name: &str) -> Option<WeightInit> {
-    match name {
-        "kaiming" | "he" => Some(WeightInit::Kaiming),
-        "xavier" | "glorot" => Some(WeightInit::Xavier),
-        "tiny" => Some(WeightInit::Tiny),
-        "huge" => Some(WeightInit::Huge),
-        _ => None,
-    }
-}
-
-/// Ranges are part of the contract (docs/TASKS.md lists them): they bound the
-/// cost of a run to a few milliseconds and keep every value meaningful.
-const TARGETS: &[Target] = &[
-    Target {
-        name: "learning_rate",
-        expected: "a number in [1e-6, 10]",
-        apply: |c, v| {
-            c.learning_rate = real_in(v, 1e-6, 10.0)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "optimizer",
-        expected: "one of sgd, adam",
-        apply: |c, v| {
-            c.optimizer = parse_optimizer(word(v)?)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "momentum",
-        expected: "a number in [0, 0.999]",
-        apply: |c, v| {
-            c.momentum = real_in(v, 0.0, 0.999)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "weight_decay",
-        expected: "a number in [0, 1]",
-        apply: |c, v| {
-            c.weight_decay = real_in(v, 0.0, 1.0)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "batch_size",
-        expected: "a whole number in [1, 512]",
-        apply: |c, v| {
-            c.batch_size = count_in(v, 1, 512)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "epochs",
-        expected: "a whole number in [1, 100]",
-        apply: |c, v| {
-            c.epochs = count_in(v, 1, 100)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "hidden_dim",
-        expected: "a whole number in [2, 128]",
-        apply: |c, v| {
-            c.hidden_dim = count_in(v, 2, 128)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "num_layers",
-        expected: "a whole number in [2, 8]",
-        apply: |c, v| {
-            c.num_layers = count_in(v, 2, 8)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "activation",
-        expected: "one of relu, leaky_relu, tanh, sigmoid",
-        apply: |c, v| {
-            c.activation = parse_activation(word(v)?)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "weight_init",
-        expected: "one of kaiming, xavier, tiny, huge",
-        apply: |c, v| {
-            c.weight_init = parse_init(word(v)?)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "batch_norm",
-        expected: "true or false",
-        apply: |c, v| {
-            c.batch_norm = flag(v)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "dropout_rate",
-        expected: "a number in [0, 0.9]",
-        apply: |c, v| {
-            c.dropout_rate = real_in(v, 0.0, 0.9)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "gradient_clip_norm",
-        expected: "a number in [0, 1000] (0 turns clipping off)",
-        apply: |c, v| {
-            c.gradient_clip_norm = real_in(v, 0.0, 1000.0)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "lr_schedule",
-        expected: "one of constant, step_decay",
-        apply: |c, v| {
-            c.lr_schedule = match word(v)? {
-                "constant" => LrSchedule::Constant,
-                "step_decay" | "step" => LrSchedule::StepDecay,
-                _ => return None,
+/// A value as the config stores it, checked against its target's range.
+fn checked(range: &vocab::Range, value: &ConfigValue) -> Option<serde_json::Value> {
+    match range {
+        vocab::Range::Real { min, max } => {
+            let n = number(value).filter(|n| (*min..=*max).contains(n))?;
+            serde_json::Number::from_f64(n).map(serde_json::Value::Number)
+        }
+        vocab::Range::Count { min, max } => {
+            let n = number(value)?;
+            if n.fract() != 0.0 || n < *min as f64 || n > *max as f64 {
+                return None;
+            }
+            Some(serde_json::Value::from(n as u64))
+        }
+        vocab::Range::Choice(terms) => {
+            let ConfigValue::Text(word) = value else {
+                return None;
             };
-            Some(())
-        },
-    },
-    Target {
-        name: "lr_step_size",
-        expected: "a whole number in [1, 100]",
-        apply: |c, v| {
-            c.lr_step_size = count_in(v, 1, 100)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "lr_gamma",
-        expected: "a number in [0.01, 1]",
-        apply: |c, v| {
-            c.lr_gamma = real_in(v, 0.01, 1.0)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "warmup_epochs",
-        expected: "a whole number in [1, 50]",
-        apply: |c, v| {
-            c.warmup_epochs = count_in(v, 1, 50)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "early_stopping_patience",
-        expected: "a whole number in [1, 50]",
-        apply: |c, v| {
-            c.early_stopping_patience = count_in(v, 1, 50)?;
-            Some(())
-        },
-    },
-    Target {
-        name: "augmentation_noise",
-        expected: "a number in [0, 5]",
-        apply: |c, v| {
-            c.augmentation_noise = real_in(v, 0.0, 5.0)?;
-            Some(())
-        },
-    },
-];
-
-/// Short names a person types; the canonical name is what is stored and shown.
-const ALIASES: &[(&str, &str)] = &[
-    ("lr", "learning_rate"),
-    ("wd", "weight_decay"),
-    ("dropout", "dropout_rate"),
-    ("clip", "gradient_clip_norm"),
-    ("grad_clip", "gradient_clip_norm"),
-    ("layers", "num_layers"),
-    ("hidden", "hidden_dim"),
-    ("init", "weight_init"),
-    ("bn", "batch_norm"),
-    ("patience", "early_stopping_patience"),
-    ("augmentation", "augmentation_noise"),
-];
+            vocab::find(terms, word).map(|t| serde_json::Value::from(t.name))
+        }
+        vocab::Range::Flag => flag(value).map(serde_json::Value::Bool),
+    }
+}
 
 impl TrainConfig {
-    /// Names of every settable target, in a stable order.
+    /// Names of every settable target, in table order.
     pub fn targets() -> impl Iterator<Item = &'static str> {
-        TARGETS.iter().map(|t| t.name)
+        vocab::CONFIG_TARGETS.iter().map(|t| t.name)
     }
 
     /// The canonical name of `target`, resolving aliases.
     pub fn canonical_target(target: &str) -> Option<&'static str> {
-        let target = target.trim();
-        let resolved = ALIASES
-            .iter()
-            .find(|(alias, _)| *alias == target)
-            .map_or(target, |(_, name)| name);
-        TARGETS.iter().find(|t| t.name == resolved).map(|t| t.name)
+        vocab::config_target(target).map(|t| t.name)
     }
 
     /// Set one hyper-parameter. On error the config is unchanged.
+    ///
+    /// A target's name is its field here (the vocabulary table is the only
+    /// place it is spelled), so the checked value is written through serde:
+    /// adding a target is a table entry plus the field.
     pub fn set(&mut self, target: &str, value: &ConfigValue) -> Result<&'static str, ConfigError> {
-        let name = Self::canonical_target(target).ok_or_else(|| ConfigError::UnknownTarget {
+        let spec = vocab::config_target(target).ok_or_else(|| ConfigError::UnknownTarget {
             target: target.to_string(),
             known: Self::targets().collect::<Vec<_>>().join(", "),
         })?;
-        let spec =
-            TARGETS
-                .iter()
-                .find(|t| t.name == name)
-                .ok_or_else(|| ConfigError::UnknownTarget {
-                    target: target.to_string(),
-                    known: String::new(),
-                })?;
-        let mut next = self.clone();
-        match (spec.apply)(&mut next, value) {
-            Some(()) => {
-                *self = next;
-                Ok(name)
-            }
-            None => Err(ConfigError::BadValue {
-                target: name.to_string(),
-                expected: spec.expected.to_string(),
-                got: value.to_string(),
-            }),
-        }
+        let bad = || ConfigError::BadValue {
+            target: spec.name.to_string(),
+            expected: spec.expected(),
+            got: value.to_string(),
+        };
+        let stored = checked(&spec.range, value).ok_or_else(bad)?;
+        let mut fields = match serde_json::to_value(&*self) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => return Err(bad()),
+        };
+        fields.insert(spec.name.to_string(), stored);
+        *self = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| bad())?;
+        Ok(spec.name)
     }
 
     pub fn has_callback(&self, callback: Callback) -> bool {
@@ -557,6 +347,51 @@ mod tests {
                 .starts_with("unknown config target 'lernrate'")
         );
         assert!(err.to_string().contains("learning_rate"));
+    }
+
+    #[test]
+    fn every_table_target_is_a_field_and_every_field_a_target() {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(TrainConfig::default())
+        else {
+            panic!("config is not an object")
+        };
+        let mut names: Vec<&str> = fields
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "callbacks")
+            .collect();
+        names.sort_unstable();
+        let mut targets: Vec<&str> = TrainConfig::targets().collect();
+        targets.sort_unstable();
+        assert_eq!(names, targets);
+    }
+
+    #[test]
+    fn every_word_of_every_choice_sets_its_target() {
+        for t in vocab::CONFIG_TARGETS {
+            for word in t.range.words() {
+                let mut c = TrainConfig::default();
+                assert!(
+                    c.set(t.name, &ConfigValue::Text(word.to_string())).is_ok(),
+                    "{} {word}",
+                    t.name
+                );
+            }
+        }
+        let mut c = TrainConfig::default();
+        c.set("init", &ConfigValue::Text("He".into())).unwrap();
+        assert_eq!(c.weight_init, WeightInit::Kaiming);
+    }
+
+    #[test]
+    fn every_enum_variant_has_a_table_name() {
+        for cb in Callback::ALL {
+            assert_eq!(Callback::parse(cb.name()), Ok(cb));
+        }
+        for o in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+            assert_eq!(parse_optimizer(o.name()), Some(o));
+        }
+        assert_eq!(Callback::ALL.len(), vocab::CALLBACKS.len());
     }
 
     #[test]

@@ -83,21 +83,11 @@ impl DataPatch {
     ];
 
     pub fn name(self) -> &'static str {
-        match self {
-            DataPatch::RemoveOverlap => "remove_overlap",
-            DataPatch::NormalizeFeatures => "normalize_features",
-            DataPatch::DropNanRows => "drop_nan_rows",
-        }
+        crate::vocab::name_of(crate::vocab::DATA_PATCHES, &self)
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        let name = name.trim();
-        match name {
-            "dedupe" | "deduplicate" | "overlap" => Some(DataPatch::RemoveOverlap),
-            "normalize" | "normalise" | "standardize" => Some(DataPatch::NormalizeFeatures),
-            "drop_nan" | "nan" => Some(DataPatch::DropNanRows),
-            _ => Self::ALL.into_iter().find(|p| p.name() == name),
-        }
+        crate::vocab::typed(crate::vocab::DATA_PATCHES, name)
     }
 }
 
@@ -385,6 +375,15 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_patch_has_a_table_name_and_back() {
+        assert_eq!(DataPatch::ALL.len(), crate::vocab::DATA_PATCHES.len());
+        for p in DataPatch::ALL {
+            assert_eq!(DataPatch::parse(p.name()), Some(p));
+        }
+        assert_eq!(DataPatch::parse(" dedupe "), Some(DataPatch::RemoveOverlap));
+    }
 
     fn spec() -> DataSpec {
         DataSpec {
