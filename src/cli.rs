@@ -26,8 +26,8 @@ pub struct Cli {
     /// Start with this task.
     #[arg(long, value_name = "ID")]
     pub task: Option<String>,
-    /// Seed of the episode (which variant, which data, which init).
-    #[arg(long, value_name = "N")]
+    /// Seed of the episode (which variant, which data, which init): a whole number, 0 or more.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Load more task files from this directory (repeatable).
     #[arg(long = "tasks-dir", value_name = "DIR", global = true)]
@@ -40,6 +40,35 @@ pub struct Cli {
     pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A seed as typed: a whole number from 0 up, said plainly when it is not one.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "the seed must be a whole number from 0 to {}, got '{text}'",
+            u64::MAX
+        )
+    })
+}
+
+/// `n` and the noun, singular or plural: "1 episode", "2 episodes".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Paths named on the command line that do not exist: reported, and the
+/// command stops with the usage exit code before doing anything.
+fn missing(paths: &[PathBuf]) -> bool {
+    let absent: Vec<&PathBuf> = paths.iter().filter(|p| !p.exists()).collect();
+    for p in &absent {
+        eprintln!("error: {}: no such file or directory", p.display());
+    }
+    !absent.is_empty()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,7 +128,12 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Tasks {
             action: Some(TasksAction::Check { paths }),
             ..
-        }) => check(&paths),
+        }) => {
+            if missing(&paths) {
+                return 2;
+            }
+            check(&paths)
+        }
         Some(Command::Tasks { json, action: None }) => {
             let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
                 return 2;
@@ -111,6 +145,9 @@ pub fn run(cli: Cli) -> i32 {
             paths,
             walkthroughs,
         }) => {
+            if missing(&paths) {
+                return 2;
+            }
             let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
                 return 2;
             };
@@ -162,7 +199,10 @@ fn check(paths: &[PathBuf]) -> i32 {
             }
         }
     }
-    println!("{} task files checked, {failed} with errors", files.len());
+    println!(
+        "{} checked, {failed} with errors",
+        count(files.len(), "task file")
+    );
     if failed > 0 || files.is_empty() { 1 } else { 0 }
 }
 
@@ -201,8 +241,8 @@ fn replay_all(tasks: &TaskSet, paths: &[PathBuf], walkthroughs: bool) -> i32 {
         }
     }
     println!(
-        "{} episodes replayed, {diverged} diverged, {unusable} unusable{}",
-        files.len(),
+        "{} replayed, {diverged} diverged, {unusable} unusable{}",
+        count(files.len(), "episode"),
         if walkthroughs {
             format!("; walkthroughs: {walk_failed} failed")
         } else {

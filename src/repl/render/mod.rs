@@ -1,27 +1,49 @@
-//! Rendering an episode for people: charts, comfy-table tables and colour.
-//! Everything returns a `String` (tested at fixed widths, colour off); the REPL
-//! decides where it goes.
+//! Rendering an episode for people: charts, tables and colour, fitted to the
+//! terminal. Everything returns a `String` (snapshot-tested at 40, 80 and 200
+//! columns, with and without colour); the REPL decides where it goes.
 
 pub mod chart;
+pub mod layout;
 
 use crate::cli::ColorChoice;
 use crate::env::Episode;
 use crate::env::grade::Grade;
 use crate::env::observation::RunView;
 use crate::task::TaskSet;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
+use layout::{Grid, Kind};
 use owo_colors::OwoColorize;
 use std::io::IsTerminal;
 
-/// Whether and how to colour.
+/// The terminal: whether to colour, and its size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
     pub width: usize,
+    pub height: usize,
+}
+
+/// What a piece of text means, which decides its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Good,
+    Bad,
+    Warn,
+    Dim,
+    Strong,
+    Accent,
+}
+
+/// `COLUMNS`/`LINES` as a number, for output that is not a terminal.
+fn env_size(name: &str) -> Option<usize> {
+    std::env::var(name).ok()?.trim().parse().ok()
 }
 
 impl Style {
-    /// Colour on a terminal unless NO_COLOR is set; `--color` overrides.
+    /// Colour on a terminal unless NO_COLOR is set; `--color` overrides. The
+    /// size is the terminal's, or `COLUMNS`×`LINES` (default 80×24) when
+    /// stdout is not a terminal.
     pub fn detect(choice: ColorChoice) -> Self {
         let tty = std::io::stdout().is_terminal();
         let color = match choice {
@@ -29,64 +51,94 @@ impl Style {
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         };
-        let width = if tty {
-            console::Term::stdout().size().1 as usize
+        let (height, width) = if tty {
+            let (rows, cols) = console::Term::stdout().size();
+            (rows as usize, cols as usize)
         } else {
-            80
+            (
+                env_size("LINES").unwrap_or(24),
+                env_size("COLUMNS").unwrap_or(80),
+            )
         };
         Style {
             color,
             width: width.clamp(20, 240),
+            height: height.clamp(10, 200),
         }
     }
 
+    /// No colour, `width` columns, a 24-line terminal.
     pub fn plain(width: usize) -> Self {
         Style {
             color: false,
             width,
+            height: 24,
+        }
+    }
+
+    /// Colour on, `width` columns, a 24-line terminal.
+    pub fn coloured(width: usize) -> Self {
+        Style {
+            color: true,
+            ..Style::plain(width)
+        }
+    }
+
+    /// `s` in the colour of `tone` (unchanged without colour).
+    pub fn paint(&self, s: &str, tone: Tone) -> String {
+        if !self.color {
+            return s.to_string();
+        }
+        match tone {
+            Tone::Plain => s.to_string(),
+            Tone::Good => s.green().to_string(),
+            Tone::Bad => s.red().bold().to_string(),
+            Tone::Warn => s.yellow().to_string(),
+            Tone::Dim => s.dimmed().to_string(),
+            Tone::Strong => s.bold().to_string(),
+            Tone::Accent => s.cyan().to_string(),
         }
     }
 
     pub fn good(&self, s: &str) -> String {
-        if self.color {
-            s.green().to_string()
-        } else {
-            s.to_string()
-        }
+        self.paint(s, Tone::Good)
     }
     pub fn bad(&self, s: &str) -> String {
-        if self.color {
-            s.red().bold().to_string()
-        } else {
-            s.to_string()
-        }
+        self.paint(s, Tone::Bad)
     }
     pub fn warn(&self, s: &str) -> String {
-        if self.color {
-            s.yellow().to_string()
-        } else {
-            s.to_string()
-        }
+        self.paint(s, Tone::Warn)
     }
     pub fn dim(&self, s: &str) -> String {
-        if self.color {
-            s.dimmed().to_string()
-        } else {
-            s.to_string()
-        }
+        self.paint(s, Tone::Dim)
     }
     pub fn strong(&self, s: &str) -> String {
-        if self.color {
-            s.bold().to_string()
-        } else {
-            s.to_string()
-        }
+        self.paint(s, Tone::Strong)
     }
     pub fn accent(&self, s: &str) -> String {
-        if self.color {
-            s.cyan().to_string()
-        } else {
-            s.to_string()
+        self.paint(s, Tone::Accent)
+    }
+
+    /// Prose wrapped to the terminal, continuation lines indented by `hang`.
+    pub fn wrap(&self, text: &str, hang: &str) -> String {
+        layout::wrap(text, self.width, hang)
+    }
+
+    /// A table cell in the colour of `tone`. comfy-table applies the colour
+    /// after it has measured and wrapped the text, so borders stay aligned.
+    pub fn cell(&self, text: &str, tone: Tone) -> Cell {
+        let cell = Cell::new(text);
+        if !self.color {
+            return cell;
+        }
+        match tone {
+            Tone::Plain => cell,
+            Tone::Good => cell.fg(Color::Green),
+            Tone::Bad => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+            Tone::Warn => cell.fg(Color::Yellow),
+            Tone::Dim => cell.add_attribute(Attribute::Dim),
+            Tone::Strong => cell.add_attribute(Attribute::Bold),
+            Tone::Accent => cell.fg(Color::Cyan),
         }
     }
 
@@ -94,254 +146,389 @@ impl Style {
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(self.width as u16);
-        if !self.color {
+            .set_width(u16::try_from(self.width).unwrap_or(u16::MAX));
+        if self.color {
+            t.enforce_styling();
+        } else {
             t.force_no_tty();
         }
         t
     }
+
+    /// Height of the loss chart: the 10 rows of a small terminal, more when there is room.
+    pub fn chart_height(&self) -> usize {
+        (self.height * 2 / 5).clamp(10, 30)
+    }
+
+    /// Height of the accuracy chart, which needs less resolution.
+    pub fn small_chart_height(&self) -> usize {
+        (self.height / 5).clamp(6, 15)
+    }
 }
 
-fn num(v: Option<f64>) -> String {
-    v.map_or_else(|| "NaN".to_string(), chart::axis_number)
+/// Numbers of one column in one notation: positional when every value reads
+/// well that way, else all in scientific notation. `NaN` stands for non-finite.
+pub fn column_numbers(values: &[Option<f64>]) -> Vec<String> {
+    let scientific = values
+        .iter()
+        .flatten()
+        .any(|v| *v != 0.0 && !(1e-3..1e5).contains(&v.abs()));
+    values
+        .iter()
+        .map(|v| match v {
+            None => "NaN".to_string(),
+            Some(v) if scientific => format!("{v:.1e}"),
+            Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
+            Some(v) => format!("{v:.3}"),
+        })
+        .collect()
 }
 
-/// Loss curves (train and validation) and validation accuracy. With `previous`,
-/// the last run's validation loss is drawn too, for comparison.
+/// The first line of a run's failure (the error itself, without details).
+fn failure_headline(run: &RunView) -> Option<&str> {
+    run.failure.as_deref().and_then(|f| f.lines().next())
+}
+
+fn has_finite(values: &[Option<f64>]) -> bool {
+    values.iter().flatten().any(|v| v.is_finite())
+}
+
+/// Loss curves (train and validation) and validation accuracy. With
+/// `previous`, the last run's validation loss is drawn too, dimmed and under
+/// the current run. A run with nothing finite to draw gets a sentence saying
+/// where and how it failed instead of an empty axis.
 pub fn curves(run: &RunView, previous: Option<&RunView>, style: &Style) -> String {
-    let mut series = vec![
-        chart::Series {
-            name: "train loss",
-            values: &run.training_loss_history,
-            glyph: '●',
-        },
-        chart::Series {
-            name: "val loss",
-            values: &run.val_loss_history,
-            glyph: '○',
-        },
-    ];
-    if let Some(prev) = previous {
+    let ran = run.epochs_completed;
+    let mut series = Vec::new();
+    if let Some(prev) = previous.filter(|p| has_finite(&p.val_loss_history)) {
         series.push(chart::Series {
             name: "previous val loss",
             values: &prev.val_loss_history,
+            ran: prev.epochs_completed,
             glyph: '+',
+            tone: Tone::Dim,
         });
     }
-    let height = if style.width < 60 { 6 } else { 10 };
-    let diverged_at = (run.status == "failed").then(|| run.epochs_completed.saturating_sub(1));
-    let mut out = chart::render(
-        &style.strong(&format!("Loss ({})", run.run_id)),
+    series.push(chart::Series {
+        name: "val loss",
+        values: &run.val_loss_history,
+        ran,
+        glyph: '○',
+        tone: Tone::Warn,
+    });
+    series.push(chart::Series {
+        name: "train loss",
+        values: &run.training_loss_history,
+        ran,
+        glyph: '●',
+        tone: Tone::Accent,
+    });
+    let title = style.strong(&format!("Loss ({})", run.run_id));
+    let failed_how = match (run.status, failure_headline(run)) {
+        ("failed", Some(how)) => Some(format!("The run failed in epoch {ran}: {how}")),
+        ("failed", None) => Some(format!("The run failed in epoch {ran}.")),
+        _ => None,
+    };
+    let anything = has_finite(&run.training_loss_history)
+        || has_finite(&run.val_loss_history)
+        || has_finite(&run.val_accuracy_history);
+    let mut out = Vec::new();
+    if !anything {
+        out.push(title);
+        let why = failed_how.unwrap_or_else(|| {
+            format!("The run stopped after epoch {ran} before any value was measured.")
+        });
+        out.push(style.wrap(
+            &style.bad(&format!(
+                "Nothing to draw: every value of this run is NaN or infinite. {why}"
+            )),
+            "",
+        ));
+        if series.len() > 2 {
+            // The previous run still draws, with the failure marked over it.
+            out.extend(chart::render("", &series, style.width, style.chart_height(), style));
+        }
+        return out.join("\n");
+    }
+    out.extend(chart::render(
+        &title,
         &series,
-        diverged_at,
         style.width,
-        height,
-    );
+        style.chart_height(),
+        style,
+    ));
+    if let Some(how) = failed_how {
+        out.push(style.wrap(&style.bad(&how), "  "));
+    }
     out.push(String::new());
     let acc = [chart::Series {
         name: "val accuracy",
         values: &run.val_accuracy_history,
+        ran,
         glyph: '◆',
+        tone: Tone::Good,
     }];
     out.extend(chart::render(
         &style.strong("Validation accuracy"),
         &acc,
-        diverged_at,
         style.width,
-        height.min(6),
+        style.small_chart_height(),
+        style,
     ));
     out.join("\n")
 }
 
+/// What the gradient history says about a layer, in a word or two.
+fn gradient_status(g: &crate::env::observation::GradientStatsView) -> (String, Tone) {
+    let ran = g.norm_history.iter().flatten().count();
+    let zeros = g.norm_history.iter().flatten().filter(|v| **v == 0.0).count();
+    if g.is_exploding {
+        ("exploding".into(), Tone::Bad)
+    } else if g.is_vanishing {
+        ("vanishing".into(), Tone::Warn)
+    } else if zeros > 0 {
+        (format!("zero in {zeros}/{ran}"), Tone::Warn)
+    } else {
+        ("ok".into(), Tone::Good)
+    }
+}
+
 pub fn gradients(run: &RunView, style: &Style) -> String {
-    let mut t = style.table();
-    t.set_header(vec![
-        "layer",
-        "mean norm",
-        "max norm",
-        "history (log)",
-        "status",
+    let mut grid = Grid::new(&[
+        ("layer", Kind::Token),
+        ("mean norm", Kind::Number),
+        ("max norm", Kind::Number),
+        ("history", Kind::Token),
+        ("status", Kind::Text(6)),
     ]);
-    for g in &run.gradient_stats {
-        let status = if g.is_exploding {
-            style.bad("exploding")
-        } else if g.is_vanishing {
-            style.warn("vanishing")
-        } else {
-            style.good("ok")
-        };
-        t.add_row(vec![
-            Cell::new(&g.layer_name),
-            Cell::new(num(g.mean_norm)).set_alignment(CellAlignment::Right),
-            Cell::new(num(g.max_norm)).set_alignment(CellAlignment::Right),
-            Cell::new(chart::sparkline(&g.norm_history)),
-            Cell::new(status),
+    let means = column_numbers(&run.gradient_stats.iter().map(|g| g.mean_norm).collect::<Vec<_>>());
+    let maxes = column_numbers(&run.gradient_stats.iter().map(|g| g.max_norm).collect::<Vec<_>>());
+    let mut glyphs = String::new();
+    for ((g, mean), max) in run.gradient_stats.iter().zip(means).zip(maxes) {
+        let spark = chart::sparkline(&g.norm_history);
+        glyphs.push_str(&spark);
+        let (status, tone) = gradient_status(g);
+        grid.row(vec![
+            (g.layer_name.clone(), Tone::Plain),
+            (mean, Tone::Plain),
+            (max, Tone::Plain),
+            (spark, Tone::Plain),
+            (status, tone),
         ]);
     }
-    t.to_string()
+    let mut legend = vec!["history: one bar per epoch, log scale (▁ smallest … █ largest)".to_string()];
+    if glyphs.contains('_') {
+        legend.push("_ exactly zero: no gradient reached the layer".into());
+    }
+    if glyphs.contains(chart::DIVERGED) {
+        legend.push(format!("{} NaN or infinite", chart::DIVERGED));
+    }
+    format!(
+        "{}\n{}",
+        grid.render(style),
+        style.dim(&style.wrap(&legend.join(" · "), "  "))
+    )
 }
 
 pub fn weights(run: &RunView, style: &Style) -> String {
-    let mut t = style.table();
-    t.set_header(vec![
-        "layer", "norm", "mean", "std", "min", "max", "dead %", "NaN/Inf",
+    let mut grid = Grid::new(&[
+        ("layer", Kind::Token),
+        ("norm", Kind::Number),
+        ("mean", Kind::Number),
+        ("std", Kind::Number),
+        ("min", Kind::Number),
+        ("max", Kind::Number),
+        ("dead %", Kind::Number),
+        ("NaN/Inf", Kind::Token),
     ]);
-    for w in &run.weight_stats {
+    let w = &run.weight_stats;
+    let col = |f: fn(&crate::env::observation::WeightStatsView) -> Option<f64>| {
+        column_numbers(&w.iter().map(f).collect::<Vec<_>>())
+    };
+    let (norm, mean, std, min, max) = (
+        col(|w| w.norm),
+        col(|w| w.mean),
+        col(|w| w.std),
+        col(|w| w.min),
+        col(|w| w.max),
+    );
+    for (i, w) in w.iter().enumerate() {
+        let at = |c: &[String]| c.get(i).cloned().unwrap_or_default();
         let broken = w.has_nan || w.has_inf;
-        t.add_row(vec![
-            Cell::new(&w.layer_name),
-            Cell::new(num(w.norm)).set_alignment(CellAlignment::Right),
-            Cell::new(num(w.mean)).set_alignment(CellAlignment::Right),
-            Cell::new(num(w.std)).set_alignment(CellAlignment::Right),
-            Cell::new(num(w.min)).set_alignment(CellAlignment::Right),
-            Cell::new(num(w.max)).set_alignment(CellAlignment::Right),
-            Cell::new(format!("{:.0}", w.dead_neuron_pct)).set_alignment(CellAlignment::Right),
-            Cell::new(if broken {
-                style.bad("yes")
+        grid.row(vec![
+            (w.layer_name.clone(), Tone::Plain),
+            (at(&norm), Tone::Plain),
+            (at(&mean), Tone::Plain),
+            (at(&std), Tone::Plain),
+            (at(&min), Tone::Plain),
+            (at(&max), Tone::Plain),
+            (format!("{:.0}", w.dead_neuron_pct), Tone::Plain),
+            if broken {
+                ("yes".into(), Tone::Bad)
             } else {
-                "no".to_string()
-            }),
+                ("no".into(), Tone::Plain)
+            },
         ]);
     }
-    t.to_string()
+    grid.render(style)
 }
 
 pub fn data(run: &RunView, style: &Style) -> String {
     let s = &run.data_stats.stats;
-    let mut t = style.table();
-    t.set_header(vec!["statistic", "value"]);
-    let flag = |v: f64, bad: bool| {
-        if bad {
-            style.bad(&format!("{v:.3}"))
-        } else {
-            format!("{v:.3}")
-        }
-    };
-    let rows: Vec<(&str, String)> = vec![
+    let mut grid = Grid::new(&[("statistic", Kind::Text(10)), ("value", Kind::Text(12))]);
+    let flag = |v: f64, bad: bool| (format!("{v:.3}"), if bad { Tone::Bad } else { Tone::Plain });
+    let labels = s
+        .label_distribution
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let rows: Vec<(&str, (String, Tone))> = vec![
         (
             "train / val rows",
-            format!("{} / {}", s.train_samples, s.val_samples),
+            (format!("{} / {}", s.train_samples, s.val_samples), Tone::Plain),
         ),
-        ("batch size", s.batch_size.to_string()),
-        ("labels (train)", format!("{:?}", s.label_distribution)),
-        ("feature mean", format!("{:.3}", s.feature_mean)),
-        ("feature std", format!("{:.3}", s.feature_std)),
-        ("null values", s.null_count.to_string()),
+        ("batch size", (s.batch_size.to_string(), Tone::Plain)),
+        ("rows per label (train)", (labels, Tone::Plain)),
+        ("feature mean", (format!("{:.3}", s.feature_mean), Tone::Plain)),
+        ("feature std", (format!("{:.3}", s.feature_std), Tone::Plain)),
         (
-            "duplicate_ratio",
-            flag(s.duplicate_ratio, s.duplicate_ratio > 0.0),
+            "null values",
+            (
+                s.null_count.to_string(),
+                if s.null_count > 0 { Tone::Bad } else { Tone::Plain },
+            ),
         ),
+        ("duplicate_ratio", flag(s.duplicate_ratio, s.duplicate_ratio > 0.0)),
         (
             "class_overlap_score",
             flag(s.class_overlap_score, s.class_overlap_score > 0.05),
         ),
     ];
     for (k, v) in rows {
-        t.add_row(vec![Cell::new(k), Cell::new(v)]);
+        grid.row(vec![(k.to_string(), Tone::Plain), v]);
     }
-    let mut out = t.to_string();
+    let mut out = grid.render(style);
     let cm = &run.data_stats.confusion_matrix;
     if !cm.is_empty() {
-        let mut m = style.table();
-        let mut header = vec!["true \\ predicted".to_string()];
-        header.extend((0..cm.len()).map(|c| c.to_string()));
-        m.set_header(header);
+        let header: Vec<String> = std::iter::once("true \\ predicted".to_string())
+            .chain((0..cm.len()).map(|c| c.to_string()))
+            .collect();
+        let kinds: Vec<(&str, Kind)> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), if i == 0 { Kind::Text(4) } else { Kind::Number }))
+            .collect();
+        let mut m = Grid::new(&kinds);
         for (i, row) in cm.iter().enumerate() {
-            let mut cells = vec![Cell::new(i)];
-            cells.extend(
-                row.iter()
-                    .map(|n| Cell::new(n).set_alignment(CellAlignment::Right)),
-            );
-            m.add_row(cells);
+            let mut cells = vec![(i.to_string(), Tone::Plain)];
+            cells.extend(row.iter().enumerate().map(|(j, n)| {
+                let tone = if i == j { Tone::Good } else { Tone::Plain };
+                (n.to_string(), tone)
+            }));
+            m.row(cells);
         }
         out.push_str("\nValidation confusion matrix\n");
-        out.push_str(&m.to_string());
+        out.push_str(&m.render(style));
     }
     out
 }
 
 pub fn modes(run: &RunView, style: &Style) -> String {
-    let mut t = style.table();
-    t.set_header(vec!["module", "mode during training steps"]);
+    let mut grid = Grid::new(&[("module", Kind::Token), ("mode during training steps", Kind::Token)]);
     for (name, mode) in &run.modes {
-        let m = if *mode == "eval" {
-            style.bad(mode)
-        } else {
-            style.good(mode)
-        };
-        t.add_row(vec![Cell::new(name), Cell::new(m)]);
+        let tone = if *mode == "eval" { Tone::Bad } else { Tone::Good };
+        grid.row(vec![(name.clone(), Tone::Plain), (mode.to_string(), tone)]);
     }
-    t.to_string()
+    grid.render(style)
 }
 
 pub fn config(episode: &Episode, style: &Style) -> String {
-    let mut t = style.table();
-    t.set_header(vec!["hyper-parameter", "value"]);
+    let mut grid = Grid::new(&[("hyper-parameter", Kind::Token), ("value", Kind::Text(8))]);
     if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(episode.config()) {
         for (k, v) in map {
             let text = match v {
                 serde_json::Value::String(s) => s,
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 other => other.to_string(),
             };
-            t.add_row(vec![Cell::new(k), Cell::new(text)]);
+            grid.row(vec![(k, Tone::Plain), (text, Tone::Plain)]);
         }
     }
-    t.to_string()
+    grid.render(style)
 }
 
+/// train.py with line numbers; a long line wraps under its own code, indented
+/// one more level, as Python continues a line.
 pub fn code(episode: &Episode, style: &Style) -> String {
     episode
         .program()
         .render()
         .lines()
         .enumerate()
-        .map(|(i, line)| format!("{} {line}", style.dim(&format!("{:>3} │", i + 1))))
+        .map(|(i, line)| {
+            let indent = line.len() - line.trim_start().len();
+            let hang = format!("{}{}", style.dim("    │ "), " ".repeat(indent + 4));
+            let numbered = format!("{} {line}", style.dim(&format!("{:>3} │", i + 1)));
+            style.wrap(&numbered, &hang)
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 pub fn grade(grade: &Grade, style: &Style) -> String {
-    let mut t = style.table();
-    t.set_header(vec!["rubric item", "weight", "earned"]);
+    let mut grid = Grid::new(&[
+        ("rubric item", Kind::Text(12)),
+        ("weight", Kind::Number),
+        ("earned", Kind::Token),
+    ]);
     for item in &grade.breakdown {
         let mark = match (item.earned, item.weight < 0.0) {
-            (true, false) => style.good("yes"),
-            (true, true) => style.bad("yes"),
-            (false, _) => style.dim("no"),
+            (true, false) => ("yes".to_string(), Tone::Good),
+            (true, true) => ("yes".to_string(), Tone::Bad),
+            (false, _) => ("no".to_string(), Tone::Dim),
         };
-        t.add_row(vec![
-            Cell::new(&item.item),
-            Cell::new(format!("{:+.2}", item.weight)).set_alignment(CellAlignment::Right),
-            Cell::new(mark),
+        grid.row(vec![
+            (item.item.clone(), Tone::Plain),
+            (format!("{:+.2}", item.weight), Tone::Plain),
+            mark,
         ]);
     }
-    t.to_string()
+    grid.render(style)
 }
 
-/// The task catalogue: a table, or JSON for scripts.
+/// The task catalogue, with the player's best scores.
 pub fn task_list(tasks: &TaskSet, best: &dyn Fn(&str) -> Option<f64>, style: &Style) -> String {
-    let mut t = style.table();
-    t.set_header(vec!["id", "title", "difficulty", "best score"]);
+    let mut grid = Grid::new(&[
+        ("id", Kind::Token),
+        ("title", Kind::Text(14)),
+        ("difficulty", Kind::Token),
+        ("best score", Kind::Token),
+    ]);
     for task in tasks.iter() {
         let f = &task.file;
         let difficulty = match f.difficulty.name() {
-            "easy" => style.good("easy"),
-            "medium" => style.warn("medium"),
-            other => style.bad(other),
+            "easy" => Tone::Good,
+            "medium" => Tone::Warn,
+            _ => Tone::Bad,
         };
         let best = match best(task.id()) {
-            Some(s) if s >= 0.9 => style.good(&format!("{s:.2} solved")),
-            Some(s) => format!("{s:.2}"),
-            None => style.dim("-"),
+            Some(s) if s >= 0.9 => (format!("{s:.2} solved"), Tone::Good),
+            Some(s) => (format!("{s:.2}"), Tone::Plain),
+            None => ("-".to_string(), Tone::Dim),
         };
-        t.add_row(vec![
-            Cell::new(task.id()),
-            Cell::new(&f.title),
-            Cell::new(difficulty),
-            Cell::new(best),
+        grid.row(vec![
+            (task.id().to_string(), Tone::Plain),
+            (f.title.clone(), Tone::Plain),
+            (f.difficulty.name().to_string(), difficulty),
+            best,
         ]);
     }
-    t.to_string()
+    grid.render(style)
 }
 
 pub fn print_task_list(tasks: &TaskSet, json: bool, choice: ColorChoice) {
@@ -393,28 +580,97 @@ mod tests {
         ep
     }
 
-    #[test]
-    fn snapshots_at_80_columns_without_colour() {
-        let style = Style::plain(80);
+    /// Every renderer's output for one set of episodes at one style.
+    fn everything(style: &Style) -> Vec<(String, String)> {
         let diverged = episode("task_001", 42);
-        insta::assert_snapshot!("curves_diverging", curves(diverged.run(), None, &style));
-        insta::assert_snapshot!("gradients_exploding", gradients(diverged.run(), &style));
         let log = episode("task_006", 0); // zero_grad never called: the loss climbs by decades
-        insta::assert_snapshot!("curves_log_scale", curves(log.run(), None, &style));
         let eval = episode("task_005", 42);
-        insta::assert_snapshot!("modes_eval", modes(eval.run(), &style));
-        insta::assert_snapshot!("weights", weights(eval.run(), &style));
-        insta::assert_snapshot!(
-            "data_with_leakage",
-            data(episode("task_003", 42).run(), &style)
-        );
-        insta::assert_snapshot!("code", code(&log, &style));
-        insta::assert_snapshot!("config", config(&log, &style));
-        insta::assert_snapshot!("grade", grade(&log.grade(), &style));
+        let leak = episode("task_003", 42);
         let tasks = TaskSet::builtin().unwrap();
+        vec![
+            ("curves_diverging".into(), curves(diverged.run(), None, style)),
+            ("gradients_exploding".into(), gradients(diverged.run(), style)),
+            ("curves_log_scale".into(), curves(log.run(), None, style)),
+            ("modes_eval".into(), modes(eval.run(), style)),
+            ("weights".into(), weights(eval.run(), style)),
+            ("data_with_leakage".into(), data(leak.run(), style)),
+            ("code".into(), code(&log, style)),
+            ("config".into(), config(&log, style)),
+            ("grade".into(), grade(&log.grade(), style)),
+            (
+                "task_list".into(),
+                task_list(&tasks, &|id| (id == "task_002").then_some(0.95), style),
+            ),
+        ]
+    }
+
+    /// Escape codes made visible, so a coloured snapshot can be read.
+    fn visible(text: &str) -> String {
+        text.replace('\u{1b}', "␛")
+    }
+
+    #[test]
+    fn snapshots_at_40_80_and_200_columns() {
+        for width in [40, 80, 200] {
+            for (name, text) in everything(&Style::plain(width)) {
+                insta::assert_snapshot!(format!("{name}_{width}"), text);
+            }
+        }
+        for (name, text) in everything(&Style::coloured(80)) {
+            insta::assert_snapshot!(format!("{name}_80_coloured"), visible(&text));
+        }
+    }
+
+    /// Colour changes nothing but the colour: with the escape codes removed,
+    /// coloured output is the plain output, so every border is where it was.
+    #[test]
+    fn colour_never_moves_a_border() {
+        for width in [40, 80, 200] {
+            let plain = everything(&Style::plain(width));
+            let coloured = everything(&Style::coloured(width));
+            for ((name, p), (_, c)) in plain.iter().zip(&coloured) {
+                // The config and these healthy weights are all plain words.
+                assert!(
+                    name == "config" || name == "weights" || c.contains('\u{1b}'),
+                    "{name} at {width} has no colour"
+                );
+                assert_eq!(&console::strip_ansi_codes(c), p, "{name} at {width}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_run_that_failed_in_epoch_1_is_said_not_drawn() {
+        let failed = episode("task_001", 1);
+        assert_eq!(failed.run().status, "failed");
+        let wide = curves(failed.run(), None, &Style::plain(200));
+        assert!(wide.contains("The run failed in epoch 1: RuntimeError"), "{wide}");
+        assert!(!wide.contains('│'), "no empty axis:\n{wide}");
         insta::assert_snapshot!(
-            "task_list",
-            task_list(&tasks, &|id| (id == "task_002").then_some(0.95), &style)
+            "curves_failed_in_epoch_1",
+            curves(failed.run(), None, &Style::plain(80))
+        );
+    }
+
+    #[test]
+    fn a_rerun_is_drawn_over_the_previous_run() {
+        let tasks = TaskSet::builtin().unwrap();
+        let mut ep =
+            Episode::reset(tasks.get("task_004").unwrap(), 2, &mut NoSink, &FixedClock).unwrap();
+        let before = ep.run().clone();
+        let mut callback = ActionRequest::new("add_callback");
+        callback.target = Some("early_stopping".into());
+        ep.step(&callback, &mut NoSink, &FixedClock);
+        ep.step(&ActionRequest::new("restart_run"), &mut NoSink, &FixedClock);
+        for width in [40, 80, 200] {
+            let text = curves(ep.run(), Some(&before), &Style::plain(width));
+            assert!(text.contains("+ previous val loss"), "{text}");
+            assert!(text.contains('○'), "the current val loss is visible:\n{text}");
+            insta::assert_snapshot!(format!("curves_rerun_{width}"), text);
+        }
+        insta::assert_snapshot!(
+            "curves_rerun_80_coloured",
+            visible(&curves(ep.run(), Some(&before), &Style::coloured(80)))
         );
     }
 
@@ -424,28 +680,40 @@ mod tests {
             episode("task_001", 42),
             episode("task_006", 0),
             episode("task_003", 1),
+            episode("task_001", 1),
         ];
         let tasks = TaskSet::builtin().unwrap();
-        for width in [40, 200] {
-            let style = Style::plain(width);
-            for ep in &eps {
-                let run = ep.run();
-                let rendered = [
-                    curves(run, Some(run), &style),
-                    gradients(run, &style),
-                    weights(run, &style),
-                    data(run, &style),
-                    modes(run, &style),
-                    config(ep, &style),
-                    grade(&ep.grade(), &style),
-                    task_list(&tasks, &|_| None, &style),
-                ];
-                for text in rendered {
-                    for line in text.lines() {
-                        assert!(line.chars().count() <= width, "{width} columns: {line:?}");
+        for width in [40, 80, 200] {
+            for style in [Style::plain(width), Style::coloured(width)] {
+                for ep in &eps {
+                    let run = ep.run();
+                    let rendered = [
+                        curves(run, Some(run), &style),
+                        gradients(run, &style),
+                        weights(run, &style),
+                        data(run, &style),
+                        modes(run, &style),
+                        config(ep, &style),
+                        code(ep, &style),
+                        grade(&ep.grade(), &style),
+                        task_list(&tasks, &|_| None, &style),
+                    ];
+                    for text in rendered {
+                        for line in text.lines() {
+                            assert!(layout::width_of(line) <= width, "{width} columns: {line:?}");
+                        }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn numbers_in_a_column_share_one_notation() {
+        assert_eq!(
+            column_numbers(&[Some(0.001), Some(0.0009), None]),
+            vec!["1.0e-3", "9.0e-4", "NaN"]
+        );
+        assert_eq!(column_numbers(&[Some(0.5), Some(250.0)]), vec!["0.500", "250"]);
     }
 }
