@@ -581,7 +581,12 @@ impl Episode {
             Action::RestartRun => {
                 let after_fix = self.flags.fix_action_taken;
                 let trace = self.train(sink, clock);
-                self.pending_fix = false;
+                // A run the player stopped proved nothing: the change is still
+                // waiting for a run, so restart_run stays available.
+                self.pending_fix = matches!(
+                    &trace.outcome,
+                    Outcome::Stopped { reason, .. } if reason == sim::trainer::INTERRUPTED
+                );
                 let judged = self.verdict();
                 if after_fix {
                     self.flags.restart_after_fix = true;

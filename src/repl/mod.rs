@@ -4,6 +4,7 @@
 //! not a terminal it reads plain lines and echoes prompt and input, so a piped
 //! session reads as a transcript.
 
+pub mod check;
 pub mod command;
 pub mod live;
 pub mod progress;
@@ -116,10 +117,12 @@ struct Game {
     last_task: Option<String>,
 }
 
+/// A seed for a player who did not choose one: below 1000, so it is easy to
+/// read back and type again (`play task_003 417`).
 fn random_seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64 % 100_000)
+        .map_or(0, |d| d.as_nanos() as u64 % 1000)
 }
 
 impl Game {
@@ -179,17 +182,17 @@ impl Game {
         ));
     }
 
-    fn play(&mut self, task: &str, seed: Option<u64>) {
+    /// Start `task`; `Err` says why it cannot start.
+    fn play(&mut self, task: &str, seed: Option<u64>) -> Result<(), String> {
         let seed = seed.unwrap_or_else(random_seed);
         self.previous_run = None;
         let replies = self.send(json!({"type": "reset", "data": {"task_id": task, "seed": seed}}));
         if let Some(err) = error_of(&replies) {
-            self.say(&self.style.bad(&err));
-            return;
+            return Err(err);
         }
         self.last_task = Some(task.to_string());
         let Some(ep) = self.session.episode() else {
-            return;
+            return Err("no episode started".into());
         };
         if let Ok(mut known) = self.known.lock() {
             known.code_lines = ep.program().line_count();
@@ -229,6 +232,7 @@ impl Game {
             s.accent("diagnose <label>")
         ));
         self.say(&text.join("\n"));
+        Ok(())
     }
 
     fn act(&mut self, request: crate::env::ActionRequest) {
@@ -408,9 +412,17 @@ impl Game {
                 &|id| self.progress.best(id),
                 &s,
             )),
-            Command::Play { task, seed } => self.play(&task, seed),
+            Command::Play { task, seed } => {
+                if let Err(why) = self.play(&task, seed) {
+                    self.say(&s.bad(&why));
+                }
+            }
             Command::Next => match self.next_task() {
-                Some(t) => self.play(&t, None),
+                Some(t) => {
+                    if let Err(why) = self.play(&t, None) {
+                        self.say(&s.bad(&why));
+                    }
+                }
                 None => self.say(&s.good("Every task solved.")),
             },
             Command::Action(req) => {
@@ -512,7 +524,12 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
         eprintln!("{}", style.warn(&format!("note: {w}")));
     }
     match &cli.task {
-        Some(task) => game.play(task, Some(cli.seed.unwrap_or_else(random_seed))),
+        Some(task) => {
+            if let Err(why) = game.play(task, Some(cli.seed.unwrap_or_else(random_seed))) {
+                eprintln!("error: {why}");
+                return 2; // a task named on the command line must exist
+            }
+        }
         None => game.welcome(),
     }
     let history = Progress::history_path();

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `trainwreck` binary, driven through pipes (and a
 //! pty for the REPL). One test binary keeps link time down.
 
+mod cli;
 mod docs;
 mod events;
 mod props;

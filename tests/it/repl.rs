@@ -132,7 +132,7 @@ fn ctrl_c_during_a_watched_run_stops_the_run_not_the_game() {
         .unwrap();
     let verdict = String::from_utf8_lossy(&out.stdout);
     assert!(
-        verdict.contains("1 episodes replayed, 0 diverged, 0 unusable"),
+        verdict.contains("1 episode replayed, 0 diverged, 0 unusable"),
         "{verdict}"
     );
 }

@@ -53,9 +53,9 @@ pub fn render(
         .flat_map(|s| s.values.iter().flatten().copied())
         .filter(|v| v.is_finite())
         .collect();
-    let any_marked = series.iter().any(|s| {
-        (0..epochs).any(|e| non_finite(s, e, s.values.get(e).and_then(Option::as_ref)))
-    });
+    let any_marked = series
+        .iter()
+        .any(|s| (0..epochs).any(|e| non_finite(s, e, s.values.get(e).and_then(Option::as_ref))));
     let mut lines = Vec::new();
     if !title.is_empty() {
         lines.push(title.to_string());
@@ -124,7 +124,11 @@ pub fn render(
                 }
                 _ => {
                     if non_finite(s, epoch, value) {
-                        let tone = if s.tone == Tone::Dim { Tone::Dim } else { Tone::Bad };
+                        let tone = if s.tone == Tone::Dim {
+                            Tone::Dim
+                        } else {
+                            Tone::Bad
+                        };
                         put(
                             &mut grid,
                             x,
@@ -150,8 +154,7 @@ pub fn render(
         format!("{:>w$}", axis_number(v), w = LABEL_WIDTH - 1)
     };
     for (r, cells) in grid.iter().enumerate() {
-        let show_label =
-            !finite.is_empty() && (r == 0 || r == height - 1 || r == (height - 1) / 2);
+        let show_label = !finite.is_empty() && (r == 0 || r == height - 1 || r == (height - 1) / 2);
         let prefix = if show_label {
             label(r)
         } else {
@@ -192,7 +195,10 @@ pub fn render(
         legend.push(format!("{BOTH} both at once"));
     }
     if any_diverged {
-        legend.push(format!("{} NaN or infinite", style.bad(&DIVERGED.to_string())));
+        legend.push(format!(
+            "{} NaN or infinite",
+            style.bad(&DIVERGED.to_string())
+        ));
     }
     if log {
         legend.push("(log scale)".into());
@@ -244,7 +250,13 @@ fn paint_row(cells: &[Option<Mark>], style: &Style) -> String {
 /// gives way to a connecting dot, the dimmed previous run never covers the
 /// current one, and two current series in one cell become [`BOTH`]. Returns
 /// whether it drew [`BOTH`].
-fn put(grid: &mut [Vec<Option<Mark>>], x: usize, y: usize, mark: Mark, series: &[Series<'_>]) -> bool {
+fn put(
+    grid: &mut [Vec<Option<Mark>>],
+    x: usize,
+    y: usize,
+    mark: Mark,
+    series: &[Series<'_>],
+) -> bool {
     let Some(cell) = grid.get_mut(y).and_then(|row| row.get_mut(x)) else {
         return false;
     };
@@ -381,7 +393,11 @@ mod tests {
         let mut series = s(&values);
         series[0].ran = 3;
         let text = plain(&series, 40, 4);
-        assert_eq!(text.matches('×').count(), 2, "one in the plot, one in the legend:\n{text}");
+        assert_eq!(
+            text.matches('×').count(),
+            2,
+            "one in the plot, one in the legend:\n{text}"
+        );
         assert!(text.contains("NaN or infinite"));
     }
 
@@ -406,7 +422,10 @@ mod tests {
             },
         ];
         let text = plain(&series, 40, 4);
-        assert!(text.contains("● drawn") && !text.contains("empty"), "{text}");
+        assert!(
+            text.contains("● drawn") && !text.contains("empty"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -168,14 +168,18 @@ impl Grid {
         let mut t = style.table();
         t.set_header(self.headers.iter().map(|(h, _)| Cell::new(h)));
         for row in &self.rows {
-            t.add_row(row.iter().zip(&self.headers).map(|((text, tone), (_, kind))| {
-                let cell = style.cell(text, *tone);
-                if *kind == Kind::Number {
-                    cell.set_alignment(CellAlignment::Right)
-                } else {
-                    cell
-                }
-            }));
+            t.add_row(
+                row.iter()
+                    .zip(&self.headers)
+                    .map(|((text, tone), (_, kind))| {
+                        let cell = style.cell(text, *tone);
+                        if *kind == Kind::Number {
+                            cell.set_alignment(CellAlignment::Right)
+                        } else {
+                            cell
+                        }
+                    }),
+            );
         }
         // No word is ever cut: every column is at least as wide as its
         // longest word (header included), plus comfy-table's padding of 2.
@@ -258,7 +262,10 @@ mod tests {
             assert!(width_of(line) <= 10);
             // Every escape sequence is complete: an ESC is always followed by '[' and a final letter.
             let stripped = console::strip_ansi_codes(line);
-            assert!(!stripped.contains('\u{1b}') && !stripped.contains("[0m"), "{line:?}");
+            assert!(
+                !stripped.contains('\u{1b}') && !stripped.contains("[0m"),
+                "{line:?}"
+            );
         }
     }
 

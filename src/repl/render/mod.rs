@@ -246,7 +246,13 @@ pub fn curves(run: &RunView, previous: Option<&RunView>, style: &Style) -> Strin
         ));
         if series.len() > 2 {
             // The previous run still draws, with the failure marked over it.
-            out.extend(chart::render("", &series, style.width, style.chart_height(), style));
+            out.extend(chart::render(
+                "",
+                &series,
+                style.width,
+                style.chart_height(),
+                style,
+            ));
         }
         return out.join("\n");
     }
@@ -281,7 +287,12 @@ pub fn curves(run: &RunView, previous: Option<&RunView>, style: &Style) -> Strin
 /// What the gradient history says about a layer, in a word or two.
 fn gradient_status(g: &crate::env::observation::GradientStatsView) -> (String, Tone) {
     let ran = g.norm_history.iter().flatten().count();
-    let zeros = g.norm_history.iter().flatten().filter(|v| **v == 0.0).count();
+    let zeros = g
+        .norm_history
+        .iter()
+        .flatten()
+        .filter(|v| **v == 0.0)
+        .count();
     if g.is_exploding {
         ("exploding".into(), Tone::Bad)
     } else if g.is_vanishing {
@@ -301,8 +312,18 @@ pub fn gradients(run: &RunView, style: &Style) -> String {
         ("history", Kind::Token),
         ("status", Kind::Text(6)),
     ]);
-    let means = column_numbers(&run.gradient_stats.iter().map(|g| g.mean_norm).collect::<Vec<_>>());
-    let maxes = column_numbers(&run.gradient_stats.iter().map(|g| g.max_norm).collect::<Vec<_>>());
+    let means = column_numbers(
+        &run.gradient_stats
+            .iter()
+            .map(|g| g.mean_norm)
+            .collect::<Vec<_>>(),
+    );
+    let maxes = column_numbers(
+        &run.gradient_stats
+            .iter()
+            .map(|g| g.max_norm)
+            .collect::<Vec<_>>(),
+    );
     let mut glyphs = String::new();
     for ((g, mean), max) in run.gradient_stats.iter().zip(means).zip(maxes) {
         let spark = chart::sparkline(&g.norm_history);
@@ -316,7 +337,8 @@ pub fn gradients(run: &RunView, style: &Style) -> String {
             (status, tone),
         ]);
     }
-    let mut legend = vec!["history: one bar per epoch, log scale (▁ smallest … █ largest)".to_string()];
+    let mut legend =
+        vec!["history: one bar per epoch, log scale (▁ smallest … █ largest)".to_string()];
     if glyphs.contains('_') {
         legend.push("_ exactly zero: no gradient reached the layer".into());
     }
@@ -386,20 +408,36 @@ pub fn data(run: &RunView, style: &Style) -> String {
     let rows: Vec<(&str, (String, Tone))> = vec![
         (
             "train / val rows",
-            (format!("{} / {}", s.train_samples, s.val_samples), Tone::Plain),
+            (
+                format!("{} / {}", s.train_samples, s.val_samples),
+                Tone::Plain,
+            ),
         ),
         ("batch size", (s.batch_size.to_string(), Tone::Plain)),
         ("rows per label (train)", (labels, Tone::Plain)),
-        ("feature mean", (format!("{:.3}", s.feature_mean), Tone::Plain)),
-        ("feature std", (format!("{:.3}", s.feature_std), Tone::Plain)),
+        (
+            "feature mean",
+            (format!("{:.3}", s.feature_mean), Tone::Plain),
+        ),
+        (
+            "feature std",
+            (format!("{:.3}", s.feature_std), Tone::Plain),
+        ),
         (
             "null values",
             (
                 s.null_count.to_string(),
-                if s.null_count > 0 { Tone::Bad } else { Tone::Plain },
+                if s.null_count > 0 {
+                    Tone::Bad
+                } else {
+                    Tone::Plain
+                },
             ),
         ),
-        ("duplicate_ratio", flag(s.duplicate_ratio, s.duplicate_ratio > 0.0)),
+        (
+            "duplicate_ratio",
+            flag(s.duplicate_ratio, s.duplicate_ratio > 0.0),
+        ),
         (
             "class_overlap_score",
             flag(s.class_overlap_score, s.class_overlap_score > 0.05),
@@ -417,7 +455,12 @@ pub fn data(run: &RunView, style: &Style) -> String {
         let kinds: Vec<(&str, Kind)> = header
             .iter()
             .enumerate()
-            .map(|(i, h)| (h.as_str(), if i == 0 { Kind::Text(4) } else { Kind::Number }))
+            .map(|(i, h)| {
+                (
+                    h.as_str(),
+                    if i == 0 { Kind::Text(4) } else { Kind::Number },
+                )
+            })
             .collect();
         let mut m = Grid::new(&kinds);
         for (i, row) in cm.iter().enumerate() {
@@ -435,9 +478,16 @@ pub fn data(run: &RunView, style: &Style) -> String {
 }
 
 pub fn modes(run: &RunView, style: &Style) -> String {
-    let mut grid = Grid::new(&[("module", Kind::Token), ("mode during training steps", Kind::Token)]);
+    let mut grid = Grid::new(&[
+        ("module", Kind::Token),
+        ("mode during training steps", Kind::Token),
+    ]);
     for (name, mode) in &run.modes {
-        let tone = if *mode == "eval" { Tone::Bad } else { Tone::Good };
+        let tone = if *mode == "eval" {
+            Tone::Bad
+        } else {
+            Tone::Good
+        };
         grid.row(vec![(name.clone(), Tone::Plain), (mode.to_string(), tone)]);
     }
     grid.render(style)
@@ -588,8 +638,14 @@ mod tests {
         let leak = episode("task_003", 42);
         let tasks = TaskSet::builtin().unwrap();
         vec![
-            ("curves_diverging".into(), curves(diverged.run(), None, style)),
-            ("gradients_exploding".into(), gradients(diverged.run(), style)),
+            (
+                "curves_diverging".into(),
+                curves(diverged.run(), None, style),
+            ),
+            (
+                "gradients_exploding".into(),
+                gradients(diverged.run(), style),
+            ),
             ("curves_log_scale".into(), curves(log.run(), None, style)),
             ("modes_eval".into(), modes(eval.run(), style)),
             ("weights".into(), weights(eval.run(), style)),
@@ -644,7 +700,10 @@ mod tests {
         let failed = episode("task_001", 1);
         assert_eq!(failed.run().status, "failed");
         let wide = curves(failed.run(), None, &Style::plain(200));
-        assert!(wide.contains("The run failed in epoch 1: RuntimeError"), "{wide}");
+        assert!(
+            wide.contains("The run failed in epoch 1: RuntimeError"),
+            "{wide}"
+        );
         assert!(!wide.contains('│'), "no empty axis:\n{wide}");
         insta::assert_snapshot!(
             "curves_failed_in_epoch_1",
@@ -665,7 +724,10 @@ mod tests {
         for width in [40, 80, 200] {
             let text = curves(ep.run(), Some(&before), &Style::plain(width));
             assert!(text.contains("+ previous val loss"), "{text}");
-            assert!(text.contains('○'), "the current val loss is visible:\n{text}");
+            assert!(
+                text.contains('○'),
+                "the current val loss is visible:\n{text}"
+            );
             insta::assert_snapshot!(format!("curves_rerun_{width}"), text);
         }
         insta::assert_snapshot!(
@@ -714,6 +776,9 @@ mod tests {
             column_numbers(&[Some(0.001), Some(0.0009), None]),
             vec!["1.0e-3", "9.0e-4", "NaN"]
         );
-        assert_eq!(column_numbers(&[Some(0.5), Some(250.0)]), vec!["0.500", "250"]);
+        assert_eq!(
+            column_numbers(&[Some(0.5), Some(250.0)]),
+            vec!["0.500", "250"]
+        );
     }
 }
