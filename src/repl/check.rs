@@ -5,8 +5,7 @@
 //! Only a request that would be a valid step reaches the engine.
 
 use crate::env::{ActionRequest, Episode};
-use crate::sim::config::{Callback, ConfigError, TrainConfig, parse_optimizer};
-use crate::sim::data::DataPatch;
+use crate::sim::config::{ConfigError, TrainConfig};
 use crate::sim::program::ProgramError;
 use crate::vocab;
 
@@ -59,32 +58,12 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or(0)
 }
 
-/// Every name `set` accepts: canonical targets, then their short aliases.
+/// Every name `set` accepts: canonical targets and their short aliases.
 pub fn target_names() -> Vec<&'static str> {
-    TrainConfig::targets().collect()
-}
-
-/// The words a value may take, read from the target's own description
-/// ("one of sgd, adam", "true or false"); empty for numbers.
-pub fn value_words(expected: &str) -> Vec<&str> {
-    if let Some(list) = expected.strip_prefix("one of ") {
-        return list.split(", ").map(str::trim).collect();
-    }
-    if expected == "true or false" {
-        return vec!["true", "false"];
-    }
-    Vec::new()
-}
-
-/// What `target` accepts, in the config's own words ("a number in [1e-6, 10]").
-/// The config module describes a target only through the error it gives, so
-/// ask it with a value no target accepts.
-pub fn expected_of(target: &str) -> Option<String> {
-    let probe = crate::sim::ConfigValue::Text("\u{0}".into());
-    match TrainConfig::default().set(target, &probe) {
-        Err(ConfigError::BadValue { expected, .. }) => Some(expected),
-        _ => None,
-    }
+    vocab::CONFIG_TARGETS
+        .iter()
+        .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))
+        .collect()
 }
 
 /// A statement error in the REPL's words (`fix line`, not the protocol's).
@@ -108,6 +87,17 @@ fn program_error(e: &ProgramError) -> String {
         ProgramError::Structure => {
             "that would leave train.py without its epoch loop around the batch loop".into()
         }
+        ProgramError::OutsideBatchLoop { line, text } => format!(
+            "line {line}: `{text}` needs the batch `x, y`, which exist only inside `for x, y in train_loader:`"
+        ),
+        ProgramError::UsedBeforeAssigned {
+            line,
+            text,
+            name,
+            assigner,
+        } => format!(
+            "line {line}: `{text}` would use `{name}` before the batch loop assigns it (`{assigner}` must come earlier)"
+        ),
     }
 }
 
@@ -136,7 +126,8 @@ pub fn check(req: &ActionRequest, ep: &Episode) -> Result<(), String> {
                 got,
             }) = ep.config().clone().set(target, value)
             {
-                let words = value_words(&expected);
+                let words =
+                    vocab::config_target(&target).map_or_else(Vec::new, |t| t.range.words());
                 let typed = got.trim_matches('\'');
                 return Err(match closest(typed, words.iter().copied()) {
                     Some(s) if !words.is_empty() => {
@@ -148,11 +139,11 @@ pub fn check(req: &ActionRequest, ep: &Episode) -> Result<(), String> {
         }
         "add_callback" => {
             let name = req.target.as_deref().unwrap_or_default();
-            if Callback::parse(name).is_err() {
+            if vocab::find(vocab::CALLBACKS, name).is_none() {
                 return Err(unknown(
                     "callback",
                     name,
-                    &Callback::ALL.map(Callback::name),
+                    &vocab::names(vocab::CALLBACKS).collect::<Vec<_>>(),
                 ));
             }
         }
@@ -163,18 +154,22 @@ pub fn check(req: &ActionRequest, ep: &Episode) -> Result<(), String> {
                 (Some(other), _) => other.to_string(),
                 (None, None) => String::new(),
             };
-            if parse_optimizer(&name).is_none() {
-                return Err(unknown("optimizer", &name, &["sgd", "adam"]));
+            if vocab::find(vocab::OPTIMIZERS, &name).is_none() {
+                return Err(unknown(
+                    "optimizer",
+                    &name,
+                    &vocab::names(vocab::OPTIMIZERS).collect::<Vec<_>>(),
+                ));
             }
         }
         "patch_data_loader" => {
             if let Some(name) = &req.target
-                && DataPatch::parse(name).is_none()
+                && vocab::find(vocab::DATA_PATCHES, name).is_none()
             {
                 return Err(unknown(
                     "data patch",
                     name,
-                    &DataPatch::ALL.map(DataPatch::name),
+                    &vocab::names(vocab::DATA_PATCHES).collect::<Vec<_>>(),
                 ));
             }
         }
@@ -300,15 +295,12 @@ mod tests {
     }
 
     #[test]
-    fn targets_describe_themselves() {
-        assert_eq!(
-            expected_of("learning_rate").as_deref(),
-            Some("a number in [1e-6, 10]")
-        );
-        assert_eq!(
-            value_words(&expected_of("optimizer").unwrap()),
-            vec!["sgd", "adam"]
-        );
+    fn suggestions_need_to_be_close() {
         assert_eq!(closest("zzzzzz", ["inspect"]), None);
+        assert_eq!(
+            closest("grad", ["gradient_clipping", "lr_warmup"]),
+            Some("gradient_clipping")
+        );
+        assert!(target_names().contains(&"lr"));
     }
 }
