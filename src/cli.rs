@@ -23,6 +23,12 @@ pub struct Cli {
     /// With --serve: subscribe to every training event from the start.
     #[arg(long, requires = "serve")]
     pub events: bool,
+    /// With --serve: round every float in the replies to N significant
+    /// figures (shorter lines for LLM clients). Recordings keep full
+    /// precision, so this cannot be combined with --record.
+    #[arg(long, value_name = "N", requires = "serve", conflicts_with = "record",
+          value_parser = clap::value_parser!(u8).range(1..=17))]
+    pub float_digits: Option<u8>,
     /// Start with this task.
     #[arg(long, value_name = "ID")]
     pub task: Option<String>,
@@ -178,6 +184,7 @@ fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
         None => None,
     };
     let mut session = Session::new(tasks, Box::new(SystemClock::default()), cli.events);
+    session.set_float_digits(cli.float_digits.map(usize::from));
     match crate::serve::serve(&mut session, recorder) {
         Ok(()) => 0,
         Err(e) => {

@@ -78,10 +78,11 @@ impl ProtocolError {
 }
 
 /// Request types, as they appear in `"type"`.
-pub const REQUEST_TYPES: [&str; 9] = [
+pub const REQUEST_TYPES: [&str; 10] = [
     "reset",
     "step",
     "state",
+    "render",
     "close",
     "tasks",
     "grade",
@@ -102,6 +103,22 @@ pub struct ResetData {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
+
+/// How `render` shows the observation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenderFormat {
+    /// Compact plain text for language models (see `render_text`).
+    #[default]
+    Text,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderData {
+    #[serde(default)]
+    pub format: RenderFormat,
+}
 
 /// `"all"` or a list of event names.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -129,6 +146,7 @@ pub enum Request {
     Reset(ResetData),
     Step(ActionRequest),
     State,
+    Render(RenderData),
     Close,
     Tasks,
     Grade,
@@ -242,6 +260,10 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Envelope>, (Option<Value>, Proto
             typed(required(kind, data).map_err(|e| (raw.id.clone(), e))?)
                 .map_err(|e| (raw.id.clone(), e))?,
         ),
+        "render" => Request::Render(match data {
+            None | Some(Value::Null) => RenderData::default(),
+            Some(d) => typed(d).map_err(|e| (raw.id.clone(), e))?,
+        }),
         "unsubscribe" => Request::Unsubscribe(match data {
             None | Some(Value::Null) => UnsubscribeData::default(),
             Some(d) => typed(d).map_err(|e| (raw.id.clone(), e))?,
@@ -348,6 +370,10 @@ mod tests {
             ErrorCode::InvalidJson
         );
         assert_eq!(parse_line(b"   ").unwrap(), None);
+        assert_eq!(
+            code(r#"{"type":"render","data":{"format":"html"}}"#),
+            ErrorCode::ValidationError
+        );
     }
 
     #[test]
@@ -359,6 +385,17 @@ mod tests {
         let (id, err) = parse_line(br#"{"type":"reset","id":7,"data":{"seed":"x"}}"#).unwrap_err();
         assert_eq!(id, Some(Value::from(7)));
         assert_eq!(err.field.as_deref(), Some("data.seed"));
+    }
+
+    #[test]
+    fn render_defaults_to_text() {
+        for line in [
+            r#"{"type":"render"}"#,
+            r#"{"type":"render","data":{"format":"text"}}"#,
+        ] {
+            let envelope = parse_line(line.as_bytes()).unwrap().unwrap();
+            assert_eq!(envelope.request, Request::Render(RenderData::default()));
+        }
     }
 
     #[test]

@@ -7,9 +7,10 @@ use crate::env::episode::StepInfo;
 use crate::env::{ActionRequest, Episode};
 use crate::events::{Clock, EVENT_NAMES, EventSink, Interrupt, TrainingEvent};
 use crate::protocol::{
-    self, Envelope, ErrorCode, EventSelection, ProtocolError, Request, ResetData, error_reply,
-    reply,
+    self, Envelope, ErrorCode, EventSelection, ProtocolError, RenderData, RenderFormat, Request,
+    ResetData, error_reply, reply,
 };
+use crate::render_text::{self, Progress};
 use crate::task::TaskSet;
 use serde::Serialize;
 use serde_json::Value;
@@ -27,6 +28,8 @@ pub struct Session {
     episode: Option<Episode>,
     subscriptions: BTreeSet<&'static str>,
     clock: Box<dyn Clock>,
+    /// Round floats in reply lines to this many significant figures.
+    float_digits: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -107,7 +110,14 @@ impl Session {
                 BTreeSet::new()
             },
             clock,
+            float_digits: None,
         }
+    }
+
+    /// Round every float in the replies (and events) to `digits` significant
+    /// figures from now on; `None` sends them at full precision.
+    pub fn set_float_digits(&mut self, digits: Option<usize>) {
+        self.float_digits = digits;
     }
 
     pub fn tasks(&self) -> &TaskSet {
@@ -141,12 +151,29 @@ impl Session {
         live: &mut dyn EventSink,
         out: &mut Vec<String>,
     ) -> Control {
+        let first_new = out.len();
+        let control = self.dispatch(envelope, live, out);
+        if let Some(digits) = self.float_digits {
+            for line in out.iter_mut().skip(first_new) {
+                *line = crate::rounding::round_json_floats(line, digits);
+            }
+        }
+        control
+    }
+
+    fn dispatch(
+        &mut self,
+        envelope: Envelope,
+        live: &mut dyn EventSink,
+        out: &mut Vec<String>,
+    ) -> Control {
         let id = envelope.id.as_ref();
         let result = match envelope.request {
             Request::Close => return Control::Close,
             Request::Reset(data) => self.reset(data, id, live, out),
             Request::Step(action) => self.step(&action, id, live, out),
             Request::State => self.state(id),
+            Request::Render(data) => self.render(&data, id),
             Request::Grade => self.grade(id),
             Request::Tasks => Ok(self.catalogue(id)),
             Request::Schema => Ok(reply("schema", id, schema())),
@@ -284,6 +311,25 @@ impl Session {
                 "available_actions": observation.available_actions,
                 "episode_state": observation.episode_state,
             }),
+        ))
+    }
+
+    fn render(&self, data: &RenderData, id: Option<&Value>) -> Result<String, ProtocolError> {
+        let episode = self.current()?;
+        let text = match data.format {
+            RenderFormat::Text => render_text::render(
+                &episode.observation(),
+                Progress {
+                    total_reward: episode.total_reward(),
+                    done: episode.is_done(),
+                    score: episode.is_done().then(|| episode.grade().score),
+                },
+            ),
+        };
+        Ok(reply(
+            "render",
+            id,
+            serde_json::json!({ "format": data.format, "text": text }),
         ))
     }
 
