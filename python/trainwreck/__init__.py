@@ -1,0 +1,29 @@
+"""trainwreck from Python: a client for ``trainwreck --serve`` (standard
+library only) and, with the ``[gym]`` extra, a Gymnasium environment
+(``import trainwreck.gym_env`` registers ``trainwreck/Debug-v0`` and one id per
+built-in task)."""
+
+from .client import (
+    Client,
+    Grade,
+    ProtocolError,
+    ServerError,
+    State,
+    StepResult,
+    TaskInfo,
+    TrainwreckError,
+    find_binary,
+)
+
+__all__ = [
+    "Client",
+    "Grade",
+    "ProtocolError",
+    "ServerError",
+    "State",
+    "StepResult",
+    "TaskInfo",
+    "TrainwreckError",
+    "find_binary",
+]
+__version__ = "0.1.0"
