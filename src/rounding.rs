@@ -36,8 +36,10 @@ pub fn format_significant(v: f64, digits: usize) -> String {
     } else {
         None
     };
+    // Plain notation reads more naturally: keep it unless it costs more than
+    // one extra character (0.004 over 4e-3, not 0.00000981 over 9.81e-6).
     match plain {
-        Some(p) if p.len() <= short_scientific.len() => p,
+        Some(p) if p.len() <= short_scientific.len() + 1 => p,
         _ => short_scientific,
     }
 }

@@ -34,13 +34,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces as gym_spaces
 
-from .client import Client
+from .client import BUILTIN_TASKS, Client
 from .spaces import action_space, object_space
 
 __all__ = ["TrainwreckEnv", "BUILTIN_TASKS", "register_envs"]
 
-#: The tasks built into the binary; a test checks this against ``trainwreck tasks``.
-BUILTIN_TASKS = ("task_001", "task_002", "task_003", "task_004", "task_005", "task_006")
 #: Episode seeds drawn by the environment's RNG when ``reset`` gets none.
 _SEED_RANGE = 2**31
 

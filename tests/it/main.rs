@@ -5,6 +5,7 @@ mod cli;
 mod docs;
 mod events;
 mod props;
+mod render;
 mod repl;
 mod replay;
 mod seed_000;

@@ -4,6 +4,7 @@ library only) and, with the ``[gym]`` extra, a Gymnasium environment
 built-in task)."""
 
 from .client import (
+    BUILTIN_TASKS,
     Client,
     Grade,
     ProtocolError,
@@ -16,6 +17,7 @@ from .client import (
 )
 
 __all__ = [
+    "BUILTIN_TASKS",
     "Client",
     "Grade",
     "ProtocolError",

@@ -27,7 +27,11 @@ __all__ = [
     "Grade",
     "TaskInfo",
     "find_binary",
+    "BUILTIN_TASKS",
 ]
+
+#: The tasks built into the binary (a test checks this against ``tasks``).
+BUILTIN_TASKS = ("task_001", "task_002", "task_003", "task_004", "task_005", "task_006")
 
 
 class TrainwreckError(Exception):
@@ -318,9 +322,13 @@ class Client:
         try:
             self._proc.stdin.write(b'{"type":"close"}\n')
             self._proc.stdin.flush()
-            self._proc.stdin.close()
         except (BrokenPipeError, OSError, ValueError):
-            pass
+            pass  # the server is already gone: waiting below reaps it
+        finally:
+            try:
+                self._proc.stdin.close()
+            except (BrokenPipeError, OSError, ValueError):
+                pass
         try:
             self._proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
