@@ -50,9 +50,17 @@ pub fn render(obs: &Observation<'_>, progress: Progress) -> String {
         format_significant(obs.gpu_memory_used_gb, DIGITS),
         format_significant(obs.gpu_memory_total_gb, DIGITS),
     );
-    let _ = writeln!(out, "train_loss: {}", series(obs.training_loss_history, DIGITS));
+    let _ = writeln!(
+        out,
+        "train_loss: {}",
+        series(obs.training_loss_history, DIGITS)
+    );
     let _ = writeln!(out, "val_loss: {}", series(obs.val_loss_history, DIGITS));
-    let _ = writeln!(out, "val_accuracy: {}", series(obs.val_accuracy_history, DIGITS));
+    let _ = writeln!(
+        out,
+        "val_accuracy: {}",
+        series(obs.val_accuracy_history, DIGITS)
+    );
     let _ = writeln!(out, "config: {}", inline_object(obs.current_config));
     if let Some(log) = obs.error_log {
         let _ = writeln!(out, "error_log: {}", log.trim_end());
@@ -64,7 +72,10 @@ pub fn render(obs: &Observation<'_>, progress: Progress) -> String {
         Some("inspect_model_weights") => weights(&mut out, obs.model_weight_stats),
         Some("inspect_data_batch") => {
             if let Some(stats) = obs.data_batch_stats {
-                data_batch(&mut out, &serde_json::to_value(stats).unwrap_or(Value::Null));
+                data_batch(
+                    &mut out,
+                    &serde_json::to_value(stats).unwrap_or(Value::Null),
+                );
             }
         }
         Some("inspect_model_modes") => {
@@ -171,7 +182,11 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
 }
 
 fn gradients(out: &mut String, stats: &[GradientStatsView]) {
-    let _ = writeln!(out, "gradients ({} layers; history = norm per epoch):", stats.len());
+    let _ = writeln!(
+        out,
+        "gradients ({} layers; history = norm per epoch):",
+        stats.len()
+    );
     let rows: Vec<Vec<String>> = stats
         .iter()
         .map(|g| {
@@ -189,7 +204,11 @@ fn gradients(out: &mut String, stats: &[GradientStatsView]) {
             ]
         })
         .collect();
-    table(out, &["layer", "mean_norm", "max_norm", "status", "history"], &rows);
+    table(
+        out,
+        &["layer", "mean_norm", "max_norm", "status", "history"],
+        &rows,
+    );
 }
 
 fn weights(out: &mut String, stats: &[WeightStatsView]) {
@@ -213,7 +232,9 @@ fn weights(out: &mut String, stats: &[WeightStatsView]) {
         .collect();
     table(
         out,
-        &["layer", "norm", "mean", "std", "min", "max", "dead%", "nan", "inf"],
+        &[
+            "layer", "norm", "mean", "std", "min", "max", "dead%", "nan", "inf",
+        ],
         &rows,
     );
 }
@@ -250,10 +271,7 @@ mod tests {
 
     #[test]
     fn series_mark_missing_values() {
-        assert_eq!(
-            series(&[Some(1.7556), None, Some(0.25)], 4),
-            "1.756 - 0.25"
-        );
+        assert_eq!(series(&[Some(1.7556), None, Some(0.25)], 4), "1.756 - 0.25");
     }
 
     #[test]
@@ -262,7 +280,10 @@ mod tests {
         table(
             &mut out,
             &["layer", "norm"],
-            &[vec!["fc1".into(), "1.5".into()], vec!["fc10".into(), "22".into()]],
+            &[
+                vec!["fc1".into(), "1.5".into()],
+                vec!["fc10".into(), "22".into()],
+            ],
         );
         assert_eq!(out, "layer  norm\nfc1    1.5\nfc10   22\n");
     }

@@ -36,7 +36,10 @@ fn the_text_view_is_compact_plain_and_shows_the_last_inspection() {
     assert!(text.len() * 3 < replies[1].to_string().len() * 2);
     let done = replies[4]["data"]["text"].as_str().unwrap();
     assert!(done.contains("episode over · score "), "{done}");
-    assert!(!done.contains("data batch:"), "only the last action's inspection is shown");
+    assert!(
+        !done.contains("data batch:"),
+        "only the last action's inspection is shown"
+    );
 }
 
 #[test]
@@ -54,11 +57,17 @@ fn float_digits_round_every_float_and_nothing_else() {
     {
         let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
         assert!((a - b).abs() <= a.abs() * 5e-3, "{a} vs {b}");
-        assert!(b.to_string().trim_start_matches(['-', '0', '.']).len() <= 4, "{b}");
+        assert!(
+            b.to_string().trim_start_matches(['-', '0', '.']).len() <= 4,
+            "{b}"
+        );
     }
     assert_eq!(f["notes"], r["notes"]);
     assert_eq!(f["epoch"], r["epoch"]);
-    assert_eq!(full[2], rounded[2], "the text view does not depend on the flag");
+    assert_eq!(
+        full[2], rounded[2],
+        "the text view does not depend on the flag"
+    );
     assert!(rounded[1].to_string().len() < full[1].to_string().len());
 }
 

@@ -1,0 +1,126 @@
+"""Two reference agents that read only observations (standard library only).
+
+* :class:`RandomAgent` picks an available action at random (seeded, so an
+  evaluation is reproducible), with random parameters from the vocabulary.
+* :class:`HeuristicAgent` inspects gradients, data and modes, then follows the
+  first symptom it recognises: the fix that symptom calls for, a restart, and
+  the diagnosis. A floor for any learned agent, not a solution key.
+
+An agent is any object with ``name`` and ``act(observation) -> action`` and an
+optional ``reset(task_id, seed)``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Protocol
+
+__all__ = ["Agent", "RandomAgent", "HeuristicAgent", "AGENTS", "make_agent"]
+
+LABELS = (
+    "lr_too_high", "vanishing_gradients", "data_leakage", "overfitting", "batchnorm_eval_mode",
+    "code_bug", "scheduler_misconfigured", "exploding_gradients", "unnormalized_inputs",
+    "label_noise", "nan_in_data", "bad_weight_init",
+)
+
+
+class Agent(Protocol):
+    name: str
+
+    def reset(self, task_id: str, seed: int) -> None: ...
+
+    def act(self, observation: dict) -> dict: ...
+
+
+class RandomAgent:
+    name = "random"
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+        self.rng = random.Random(seed)
+
+    def reset(self, task_id: str, seed: int) -> None:
+        self.rng = random.Random(f"{self.seed}/{task_id}/{seed}")
+
+    def act(self, observation: dict) -> dict:
+        kind = self.rng.choice(observation.get("available_actions") or ["mark_diagnosed"])
+        action: dict = {"action_type": kind}
+        if kind == "modify_config":
+            action.update(target="learning_rate", value=self.rng.choice([1e-4, 1e-3, 1e-2, 1e-1]))
+        elif kind == "add_callback":
+            action["target"] = self.rng.choice(["early_stopping", "gradient_clipping", "lr_warmup"])
+        elif kind == "replace_optimizer":
+            action["value"] = self.rng.choice(["sgd", "adam"])
+        elif kind == "fix_code":
+            action.update(line=self.rng.randint(1, 20), replacement="pass")
+        elif kind == "mark_diagnosed":
+            action["diagnosis"] = self.rng.choice(LABELS)
+        return action
+
+
+def _finite(values: list) -> list:
+    return [v for v in values or [] if isinstance(v, (int, float))]
+
+
+class HeuristicAgent:
+    name = "heuristic"
+
+    def __init__(self) -> None:
+        self.plan: list = []
+
+    def reset(self, task_id: str, seed: int) -> None:
+        self.plan = []
+
+    def act(self, observation: dict) -> dict:
+        state = observation.get("episode_state") or {}
+        for done, action in (
+            ("gradients_inspected", "inspect_gradients"),
+            ("data_inspected", "inspect_data_batch"),
+            ("model_modes_inspected", "inspect_model_modes"),
+        ):
+            if not state.get(done):
+                return {"action_type": action}
+        if not self.plan:
+            self.plan = self.decide(observation)
+        action = self.plan.pop(0)
+        if action["action_type"] == "restart_run" and "restart_run" not in (observation.get("available_actions") or []):
+            action = self.plan.pop(0)
+        return action
+
+    @staticmethod
+    def decide(obs: dict) -> list:
+        grads = obs.get("gradient_stats") or []
+        data = obs.get("data_batch_stats") or {}
+        modes = obs.get("model_mode_info") or {}
+        lr = float(obs.get("learning_rate") or 0.01)
+        val_loss = _finite(obs.get("val_loss_history"))
+        train_loss = _finite(obs.get("training_loss_history"))
+        log = (obs.get("error_log") or "").lower()
+
+        def fix(first: dict, label: str) -> list:
+            return [first, {"action_type": "restart_run"}, {"action_type": "mark_diagnosed", "diagnosis": label}]
+
+        if any(g.get("is_exploding") for g in grads) or "loss is inf" in log or "nan" in log:
+            return fix({"action_type": "modify_config", "target": "learning_rate", "value": lr / 30}, "lr_too_high")
+        if any(g.get("is_vanishing") for g in grads):
+            return fix({"action_type": "modify_config", "target": "weight_init", "value": "kaiming"},
+                       "vanishing_gradients")
+        if (data.get("duplicate_ratio") or 0) > 0.1 or (data.get("class_overlap_score") or 0) > 0.2:
+            return fix({"action_type": "patch_data_loader", "target": "remove_overlap"}, "data_leakage")
+        if any(mode == "eval" for mode in modes.values()):
+            return fix({"action_type": "fix_model_mode"}, "batchnorm_eval_mode")
+        if len(val_loss) >= 6 and len(train_loss) >= 6:
+            best = val_loss.index(min(val_loss))
+            if best < len(val_loss) - 3 and val_loss[-1] > 1.1 * min(val_loss) and train_loss[-1] < train_loss[best]:
+                return fix({"action_type": "add_callback", "target": "early_stopping"}, "overfitting")
+        return [{"action_type": "inspect_code"}, {"action_type": "mark_diagnosed", "diagnosis": "code_bug"}]
+
+
+AGENTS = {"random": RandomAgent, "heuristic": HeuristicAgent}
+
+
+def make_agent(name: str) -> Agent:
+    try:
+        return AGENTS[name]()
+    except KeyError:
+        raise ValueError(f"unknown agent {name!r} (known: {', '.join(AGENTS)})") from None
