@@ -68,7 +68,8 @@ class ClientTest(unittest.TestCase):
     def test_catalogue_and_schema(self):
         self.assertEqual(tuple(t.id for t in self.client.tasks()), BUILTIN_TASKS)
         schema = self.client.schema()
-        self.assertIn("action_type", schema["action"]["properties"])
+        self.assertIn("action", schema)
+        self.assertIn("observation", schema)
         self.assertIn("render", schema["replies"])
 
     def test_render_is_compact_plain_text(self):

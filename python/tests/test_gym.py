@@ -67,8 +67,9 @@ class GymEnvTest(unittest.TestCase):
         env = self.make("trainwreck/task_001-v0", render_mode="ansi")
         env.reset(seed=42)
         types = env.unwrapped._action_types
-        _, r1, *_ = env.step({"action_type": types.index("inspect_gradients"), "target": "", "value": "",
-                              "diagnosis": "", "line": np.array(0), "replacement": ""})
+        sample = env.action_space.sample()
+        sample["action_type"] = types.index("inspect_gradients")
+        _, r1, *_ = env.step(sample)
         self.assertAlmostEqual(r1, 0.04)
         env.step('{"action_type": "modify_config", "target": "learning_rate", "value": 0.001}')
         _, r3, _, _, info = env.step("restart_run")
@@ -80,15 +81,27 @@ class GymEnvTest(unittest.TestCase):
         self.assertEqual(info["score"], 1.0)
         self.assertIn("episode over · score 1", env.render())
 
-    def test_a_sampled_value_is_read_as_json_when_it_can_be(self):
-        decode = self.make().unwrapped._decode
-        types = self.make().unwrapped._action_types
-        sample = {"action_type": types.index("modify_config"), "target": "learning_rate", "value": "0.001",
-                  "diagnosis": "", "line": np.array(3), "replacement": ""}
-        self.assertEqual(decode(sample), {"action_type": "modify_config", "target": "learning_rate",
-                                          "value": 0.001, "line": 3})
-        sample["value"] = "adam"
-        self.assertEqual(decode(sample)["value"], "adam")
+    def test_sampled_actions_carry_only_their_own_parameters(self):
+        env = self.make()
+        env.reset(seed=3)
+        env.action_space.seed(5)
+        declared = {"inspect_gradients": set(), "restart_run": set(), "fix_model_mode": set(),
+                    "modify_config": {"target", "value"}, "fix_code": {"line", "replacement"},
+                    "mark_diagnosed": {"diagnosis"}, "add_callback": {"target"}}
+        seen = set()
+        for _ in range(300):
+            action = env.unwrapped.to_action(env.action_space.sample())
+            kind = action.pop("action_type")
+            seen.add(kind)
+            if kind in declared:
+                self.assertLessEqual(set(action), declared[kind], kind)
+            if kind == "mark_diagnosed":
+                self.assertIn(action["diagnosis"], ("lr_too_high", "data_leakage", "overfitting",
+                                                    "code_bug", "vanishing_gradients", "batchnorm_eval_mode",
+                                                    "scheduler_misconfigured", "exploding_gradients",
+                                                    "unnormalized_inputs", "label_noise", "nan_in_data",
+                                                    "bad_weight_init"))
+        self.assertEqual(seen, set(env.unwrapped._action_types))
 
     def test_four_async_envs_run(self):
         envs = gym.vector.AsyncVectorEnv(
@@ -151,20 +164,42 @@ class SchemaSpacesTest(unittest.TestCase):
         self.assertEqual(obs["state"], {"done": 1})
         self.assertEqual(obs["stats"], '{"x":[1,2]}')
 
-    def test_action_space_round_trip(self):
+    def test_action_space_from_variants(self):
+        schema = {"oneOf": [
+            {"properties": {"action_type": {"const": "inspect"}}},
+            {"properties": {"action_type": {"const": "set"}}, "oneOf": [
+                {"properties": {"target": {"enum": ["lr", "learning_rate"]}, "value": {"type": "number"}}},
+                {"properties": {"target": {"enum": ["optimizer"]},
+                                "value": {"oneOf": [{"const": "sgd"}, {"const": "adam"}], "type": "string"}}},
+            ]},
+            {"properties": {"action_type": {"const": "fix"}, "line": {"type": "integer", "minimum": 1}}},
+            {"properties": {"action_type": {"const": "diagnose"},
+                            "diagnosis": {"oneOf": [{"const": "a"}, {"const": "b"}]}}},
+        ]}
+        space, decode, types = action_space(schema)
+        self.assertEqual(types, ("inspect", "set", "fix", "diagnose"))
+        self.assertEqual(space["target"], spaces.Discrete(3))
+        self.assertEqual(space["diagnosis"], spaces.Discrete(2))
+        self.assertIsInstance(space["value"], JsonText)
+        self.assertEqual(space["line"].low, 1)
+        sample = {"action_type": 1, "target": 1, "value": "0.001", "line": np.array(4), "diagnosis": 1}
+        self.assertEqual(decode(sample), {"action_type": "set", "target": "learning_rate", "value": 0.001})
+        self.assertEqual(decode({**sample, "value": "adam"})["value"], "adam")
+        self.assertEqual(decode({**sample, "action_type": 0}), {"action_type": "inspect"})
+        self.assertEqual(decode({**sample, "action_type": 2}), {"action_type": "fix", "line": 4})
+        self.assertEqual(decode({**sample, "action_type": 3}), {"action_type": "diagnose", "diagnosis": "b"})
+        space.seed(1)
+        for _ in range(50):
+            self.assertIn(decode(space.sample())["action_type"], types)
+
+    def test_a_flat_action_schema_still_works(self):
         schema = {"type": "object", "properties": {
             "action_type": {"enum": ["inspect", "set"]},
             "value": {"type": ["number", "string", "boolean"]},
-            "line": {"type": "integer", "minimum": 0},
         }}
-        space, decode = action_space(schema)
-        space.seed(1)
-        for _ in range(20):
-            action = decode(space.sample())
-            self.assertIn(action["action_type"], ("inspect", "set"))
-            self.assertIsInstance(action["line"], int)
-        self.assertEqual(decode({"action_type": 1, "value": "true", "line": 2}),
-                         {"action_type": "set", "value": True, "line": 2})
+        space, decode, types = action_space(schema)
+        self.assertEqual(types, ("inspect", "set"))
+        self.assertEqual(decode({"action_type": 1, "value": "true"}), {"action_type": "set", "value": True})
 
 
 if __name__ == "__main__":

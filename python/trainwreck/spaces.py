@@ -243,42 +243,101 @@ def object_space(schema: dict, max_text: int = DEFAULT_MAX_TEXT) -> tuple[spaces
 ACTION_MAX_TEXT = 256
 
 
-def action_space(schema: dict) -> tuple[spaces.Dict, Callable[[dict], dict]]:
-    """The ``Dict`` action space for the action schema, and the decoder that
-    turns one of its samples back into a protocol action. Empty strings mean
-    "parameter absent"; a parameter that may be a number, a boolean or a
-    string (``value``) is read as JSON when it parses as a number or boolean
-    (``"0.001"`` → 0.001, ``"true"`` → true) and as the string otherwise."""
-    space, _ = object_space(schema, ACTION_MAX_TEXT)
-    props = schema.get("properties") or {}
+def _variants(schema: dict, inherited: dict | None = None) -> list[dict]:
+    """The flat variants of a schema with ``oneOf``/``anyOf`` branches: each
+    branch's properties merged with those of the objects around it."""
+    props = {**(inherited or {}), **(schema.get("properties") or {})}
+    branches = schema.get("oneOf") or schema.get("anyOf")
+    if not branches:
+        return [props]
+    return [v for branch in branches for v in _variants(branch, props)]
 
-    def decode(sample: dict) -> dict:
-        out: dict = {}
-        for name, sub in props.items():
-            if name not in sample:
-                continue
-            v = sample[name]
-            enum = sub.get("enum")
-            types = _types(sub) - {"null"}
-            if enum:
-                out[name] = enum[int(v)]
-            elif types == {"integer"}:
-                out[name] = int(v)
-            elif types == {"number"}:
-                out[name] = float(v)
-            elif types == {"boolean"}:
-                out[name] = bool(int(v))
-            elif isinstance(v, str) and v != "":
-                out[name] = v
+
+def _string_options(schema: dict) -> list | None:
+    """The strings a schema allows, when it is a closed set."""
+    if isinstance(schema.get("const"), str):
+        return [schema["const"]]
+    if schema.get("enum") and all(isinstance(e, str) for e in schema["enum"]):
+        return list(schema["enum"])
+    branches = schema.get("oneOf") or schema.get("anyOf")
+    if branches:
+        options = [_string_options(b) for b in branches]
+        if all(o is not None for o in options):
+            return [x for o in options for x in o]
+    return None
+
+
+def action_space(schema: dict) -> tuple[spaces.Dict, Callable[[dict], dict], tuple]:
+    """The ``Dict`` action space for the action schema, the decoder that turns
+    one of its samples back into a protocol action, and the action types in
+    schema order.
+
+    ``action_type`` is a ``Discrete`` index. Every parameter of any action is
+    a key: a ``Discrete`` index when all its schemas are closed string sets
+    (targets, callbacks, labels: their union, in schema order), a ``Discrete``
+    or ``Box`` when it is an integer (``line``), else :class:`JsonText`, read
+    as JSON when it parses as a number or boolean (``"0.001"`` → 0.001) and as
+    the string otherwise; an empty text means "absent". The decoder sends only
+    the parameters the chosen action declares."""
+    variants = _variants(schema)
+    action_types: list = []
+    params_of: dict = {}
+    schemas_of: dict = {}
+    for v in variants:
+        kinds = _string_options(v.get("action_type", {})) or []
+        for kind in kinds:
+            if kind not in action_types:
+                action_types.append(kind)
+            params_of.setdefault(kind, [])
+            for name in v:
+                if name != "action_type" and name not in params_of[kind]:
+                    params_of[kind].append(name)
+        for name, sub in v.items():
+            if name != "action_type":
+                schemas_of.setdefault(name, []).append(sub)
+
+    members: dict = {"action_type": spaces.Discrete(len(action_types))}
+    decoders: dict = {}
+    for name, subs in schemas_of.items():
+        options = [_string_options(sub) for sub in subs]
+        types = set().union(*(_types(sub) for sub in subs)) - {"null"}
+        if all(o is not None for o in options):
+            union = list(dict.fromkeys(x for o in options for x in o))
+            members[name] = spaces.Discrete(len(union))
+            decoders[name] = lambda v, union=union: union[int(v)]
+        elif types == {"integer"}:
+            lo = min(int(sub.get("minimum", 0)) for sub in subs)
+            highs = [sub.get("maximum") for sub in subs]
+            hi = max(int(h) for h in highs) if all(h is not None for h in highs) else _INT_MAX
+            members[name] = spaces.Box(lo, hi, shape=(), dtype=np.int64)
+            decoders[name] = lambda v: int(v)
+        else:
+            members[name] = JsonText(ACTION_MAX_TEXT)
+
+            def read(v: Any, types: set = types) -> Any:
+                if not isinstance(v, str) or v == "":
+                    return None
                 if types - {"string"}:
                     try:
                         parsed = json.loads(v)
                     except ValueError:
-                        continue
+                        return v
                     if isinstance(parsed, bool) and "boolean" in types:
-                        out[name] = parsed
-                    elif isinstance(parsed, (int, float)) and not isinstance(parsed, bool) and "number" in types:
-                        out[name] = parsed
-        return out
+                        return parsed
+                    if isinstance(parsed, (int, float)) and not isinstance(parsed, bool) and types & {"number", "integer"}:
+                        return parsed
+                return v
 
-    return space, decode
+            decoders[name] = read
+
+    def decode(sample: dict) -> dict:
+        kind = action_types[int(sample["action_type"])]
+        action: dict = {"action_type": kind}
+        for name in params_of.get(kind, []):
+            if name in sample:
+                value = decoders[name](sample[name])
+                if value is not None:
+                    action[name] = value
+        return action
+
+    return spaces.Dict(members), decode, tuple(action_types)

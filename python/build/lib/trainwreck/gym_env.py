@@ -68,12 +68,11 @@ class TrainwreckEnv(gym.Env):
             self._client.close()
             raise ValueError(f"unknown task {task_id!r} (known: {', '.join(self.task_ids)})")
         self.task_id = task_id
-        self._action_types = tuple(schema["action"]["properties"]["action_type"]["enum"])
+        self.action_space, self._decode, self._action_types = action_space(schema["action"])
         obs_space, self._encode = object_space(schema["observation"])
         self.observation_space = gym_spaces.Dict(
             {**obs_space.spaces, "action_mask": gym_spaces.MultiBinary(len(self._action_types))}
         )
-        self.action_space, self._decode = action_space(schema["action"])
         self._episode: tuple[str, int] | None = None
         #: The last observation as the server sent it (JSON as a dict).
         self.raw_observation: dict | None = None
