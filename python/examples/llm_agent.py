@@ -100,8 +100,9 @@ class StubModel:
 
 
 def run_episode(client: Client, model: Model, task_id: str, seed: int, max_turns: int = 40) -> dict:
-    """Play one episode; return the score, the turns and the transcript's
-    size in tokens (bytes / 4, everything the model read and wrote)."""
+    """Play one episode; return the score, the turns, the transcript's size
+    in tokens (bytes / 4, everything the model read and wrote) and the prompt
+    tokens over all calls (each call re-reads the conversation so far)."""
     client.reset(task_id, seed)
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": client.render()}]
     result = None
@@ -117,6 +118,12 @@ def run_episode(client: Client, model: Model, task_id: str, seed: int, max_turns
         if result.done:
             break
     transcript = sum(len(m["content"].encode()) for m in messages)
+    # A chat model re-reads the whole conversation on every call.
+    prompt = sum(
+        sum(len(m["content"].encode()) for m in messages[:i])
+        for i, m in enumerate(messages)
+        if m["role"] == "assistant"
+    )
     return {
         "task_id": task_id,
         "seed": seed,
@@ -124,6 +131,7 @@ def run_episode(client: Client, model: Model, task_id: str, seed: int, max_turns
         "score": result.score if result else None,
         "turns": sum(m["role"] == "assistant" for m in messages),
         "tokens": transcript // 4,
+        "prompt_tokens": prompt // 4,
         "messages": messages,
     }
 
@@ -134,4 +142,7 @@ if __name__ == "__main__":
         outcome = run_episode(tw, StubModel(), task or "task_003", int(seed or 7))
     for m in outcome["messages"][1:]:
         print(f"--- {m['role']}\n{m['content']}")
-    print(f"score {outcome['score']} in {outcome['turns']} turns, ~{outcome['tokens']} tokens")
+    print(
+        f"score {outcome['score']} in {outcome['turns']} turns, transcript ~{outcome['tokens']} tokens, "
+        f"~{outcome['prompt_tokens']} prompt tokens over all calls"
+    )
