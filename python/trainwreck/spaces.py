@@ -6,7 +6,7 @@ The rules, applied to each property of an object schema (in schema order):
 * ``enum`` of strings → ``Discrete(len(enum))``: the index of the value.
 * ``boolean`` → ``Discrete(2)``; ``[boolean, null]`` → ``Discrete(3)`` (2 = null).
 * ``integer`` → ``Discrete`` when ``minimum`` and ``maximum`` bound it closely,
-  else a scalar ``int64`` ``Box`` (``minimum`` or 0 up to ``maximum`` or 2³¹−1).
+  else a scalar ``int64`` ``Box`` (``minimum`` or 0 up to ``maximum`` or 2⁵³).
 * ``number`` (nullable or not) → a scalar ``float64`` ``Box``; an array of
   numbers → a ``float64`` ``Box`` of ``maxItems`` (default
   :data:`DEFAULT_MAX_ITEMS`) entries, padded with 0. A nullable number or an
@@ -40,7 +40,14 @@ DEFAULT_MAX_ITEMS = 100
 #: Longest text a :class:`JsonText` holds by default.
 DEFAULT_MAX_TEXT = 1 << 16
 _FLOAT_MAX = float(np.finfo(np.float64).max)
-_INT_MAX = 2**31 - 1
+#: Upper bound of an integer with no ``maximum`` (seeds, counts): the largest
+#: integer a float64 holds exactly, since Gymnasium samples integer Boxes
+#: through floats. Larger values (a seed ≥ 2**53) are clamped; the raw value is
+#: in ``TrainwreckEnv.raw_observation``.
+_INT_MAX = 2**53
+#: Upper bound of an integer action parameter with no ``maximum`` (``line``:
+#: a train.py is far shorter).
+ACTION_MAX_INT = 999
 
 
 class JsonText(spaces.Text):
@@ -308,7 +315,7 @@ def action_space(schema: dict) -> tuple[spaces.Dict, Callable[[dict], dict], tup
         elif types == {"integer"}:
             lo = min(int(sub.get("minimum", 0)) for sub in subs)
             highs = [sub.get("maximum") for sub in subs]
-            hi = max(int(h) for h in highs) if all(h is not None for h in highs) else _INT_MAX
+            hi = max(int(h) for h in highs) if all(h is not None for h in highs) else ACTION_MAX_INT
             members[name] = spaces.Box(lo, hi, shape=(), dtype=np.int64)
             decoders[name] = lambda v: int(v)
         else:
