@@ -4,8 +4,10 @@
 # fails on any divergence.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=./target/release/trainwreck
+# The test profile's binary: the one `cargo test` builds anyway (runs are
+# deterministic to the bit at every optimisation level).
+cargo build --profile test --quiet
+bin=./target/debug/trainwreck
 out=tests/episodes
 mkdir -p "$out"
 rm -f "$out"/*.jsonl

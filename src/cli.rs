@@ -3,7 +3,8 @@
 
 use crate::events::SystemClock;
 use crate::record::Recorder;
-use crate::replay::{self, Verdict};
+use crate::replay;
+use crate::report::{self, Case, Finding};
 use crate::session::Session;
 use crate::task::{self, TaskError, TaskSet};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,15 +59,6 @@ fn parse_seed(text: &str) -> Result<u64, String> {
     })
 }
 
-/// `n` and the noun, singular or plural: "1 episode", "2 episodes".
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// Paths named on the command line that do not exist: reported, and the
 /// command stops with the usage exit code before doing anything.
 fn missing(paths: &[PathBuf]) -> bool {
@@ -95,13 +87,30 @@ pub enum Command {
         action: Option<TasksAction>,
     },
     /// Re-run recorded episodes and fail on any divergence.
+    ///
+    /// Exit 0 when all match, 1 on a divergence or a failed walkthrough, 2
+    /// when a recording is unusable (not a recording, cut off, recorded
+    /// against other tasks) or none was given.
     Replay {
         /// Recordings (.jsonl files, or directories of them).
         paths: Vec<PathBuf>,
         /// Also play every task's walkthrough and check its score.
         #[arg(long)]
         walkthroughs: bool,
+        /// How failures are written: `human` (file:N: … on stderr) or
+        /// `github` (::error annotations on stdout).
+        #[arg(long, value_enum, default_value_t = ReplayFormat::Human)]
+        format: ReplayFormat,
+        /// Also write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    Human,
+    Github,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +139,10 @@ fn load_tasks(dirs: &[PathBuf]) -> Option<TaskSet> {
 }
 
 pub fn run(cli: Cli) -> i32 {
+    if !cli.serve {
+        // `trainwreck replay … | head` ends like any Unix filter: quietly.
+        crate::pipe::die_quietly_on_broken_pipe();
+    }
     match cli.command {
         Some(Command::Tasks {
             action: Some(TasksAction::Check { paths }),
@@ -150,6 +163,8 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Replay {
             paths,
             walkthroughs,
+            format,
+            junit,
         }) => {
             if missing(&paths) {
                 return 2;
@@ -157,7 +172,11 @@ pub fn run(cli: Cli) -> i32 {
             let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
                 return 2;
             };
-            replay_all(&tasks, &paths, walkthroughs)
+            let format = match format {
+                ReplayFormat::Human => report::Format::Human,
+                ReplayFormat::Github => report::Format::Github,
+            };
+            replay_all(&tasks, &paths, walkthroughs, format, junit.as_deref())
         }
         None => {
             let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
@@ -208,54 +227,102 @@ fn check(paths: &[PathBuf]) -> i32 {
     }
     println!(
         "{} checked, {failed} with errors",
-        count(files.len(), "task file")
+        report::plural(files.len(), "task file")
     );
     if failed > 0 || files.is_empty() { 1 } else { 0 }
 }
 
-fn replay_all(tasks: &TaskSet, paths: &[PathBuf], walkthroughs: bool) -> i32 {
-    let files = replay::collect(paths);
-    let (mut diverged, mut unusable) = (0, 0);
-    for file in &files {
-        match replay::replay_file(file, tasks) {
-            Verdict::Match { exchanges } => {
-                println!("ok: {} ({exchanges} requests)", file.display())
-            }
-            Verdict::Diverged(d) => {
-                diverged += 1;
-                println!("DIVERGED: {}:{d}", file.display());
-            }
-            Verdict::Unusable(why) => {
-                unusable += 1;
-                println!("UNUSABLE: {}: {why}", file.display());
-            }
-        }
+fn replay_all(
+    tasks: &TaskSet,
+    paths: &[PathBuf],
+    walkthroughs: bool,
+    format: report::Format,
+    junit: Option<&std::path::Path>,
+) -> i32 {
+    if paths.is_empty() && !walkthroughs {
+        eprintln!(
+            "error: nothing to replay: name recordings (.jsonl files or directories of them), or pass --walkthroughs"
+        );
+        return 2;
     }
-    let mut walk_failed = 0;
+    let files = replay::collect(paths);
+    if !paths.is_empty() && files.is_empty() {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no recordings (.jsonl files) in {}",
+            named.join(", ")
+        );
+        return 2;
+    }
+    let show = |case: &Case| match &case.finding {
+        None => println!("ok: {} ({})", case.name, case.detail),
+        Some(f) => match format {
+            report::Format::Human => eprintln!("{}", f.human(&case.name)),
+            report::Format::Github => println!("{}", f.github(&case.name)),
+        },
+    };
+    let mut cases = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        let case = Case::recording(&name, &replay::replay_file(file, tasks));
+        show(&case);
+        cases.push(case);
+    }
     if walkthroughs {
         for r in replay::walkthroughs(tasks) {
             let ok = r.done && r.score >= replay::WALKTHROUGH_MIN_SCORE;
-            walk_failed += usize::from(!ok);
-            println!(
-                "{}: walkthrough {} seed {} ({}): score {:.2}{}",
-                if ok { "ok" } else { "FAILED" },
-                r.task_id,
-                r.seed,
-                r.variant,
+            let name = format!("walkthrough {} seed {} ({})", r.task_id, r.seed, r.variant);
+            let score = format!(
+                "score {:.2}{}",
                 r.score,
                 if r.done { "" } else { ", not done" }
             );
+            let case = Case {
+                suite: "walkthroughs",
+                detail: score.clone(),
+                finding: (!ok).then(|| Finding {
+                    file: None,
+                    line: 0,
+                    title: "walkthrough failed",
+                    message: format!(
+                        "walkthrough failed: {score} (needs {:.2} and done)",
+                        replay::WALKTHROUGH_MIN_SCORE
+                    ),
+                    unusable: false,
+                }),
+                name,
+            };
+            show(&case);
+            cases.push(case);
         }
     }
+    let failed_in = |suite: &str, title: &str| {
+        cases
+            .iter()
+            .filter(|c| c.suite == suite && c.finding.as_ref().is_some_and(|f| f.title == title))
+            .count()
+    };
+    let diverged = failed_in("recordings", "diverged");
+    let unusable = failed_in("recordings", "unusable");
+    let walk_failed = failed_in("walkthroughs", "walkthrough failed");
     println!(
         "{} replayed, {diverged} diverged, {unusable} unusable{}",
-        count(files.len(), "episode"),
+        report::plural(files.len(), "episode"),
         if walkthroughs {
             format!("; walkthroughs: {walk_failed} failed")
         } else {
             String::new()
         }
     );
+    if let Some(path) = junit
+        && let Err(e) = std::fs::write(path, report::junit(&cases))
+    {
+        eprintln!(
+            "error: cannot write the JUnit report {}: {e}",
+            path.display()
+        );
+        return 2;
+    }
     if unusable > 0 {
         2
     } else if diverged > 0 || walk_failed > 0 {

@@ -155,6 +155,24 @@ pub enum Request {
     Unsubscribe(UnsubscribeData),
 }
 
+impl Request {
+    /// The request's `"type"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Reset(_) => "reset",
+            Request::Step(_) => "step",
+            Request::State => "state",
+            Request::Render(_) => "render",
+            Request::Close => "close",
+            Request::Tasks => "tasks",
+            Request::Grade => "grade",
+            Request::Schema => "schema",
+            Request::Subscribe(_) => "subscribe",
+            Request::Unsubscribe(_) => "unsubscribe",
+        }
+    }
+}
+
 /// A parsed line: the request and its optional `id`, echoed on every reply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Envelope {

@@ -1,6 +1,7 @@
 //! Recording sessions as JSON lines: a header, then every input line and every
 //! output line in order, each flushed as it is written, so a killed process
-//! leaves a file whose complete lines are all valid.
+//! leaves a file whose complete lines are all valid; and on a clean close a
+//! trailer, so a recording that stops early is told apart from one that ended.
 
 use crate::task::TaskSet;
 use serde::{Deserialize, Serialize};
@@ -44,10 +45,26 @@ pub enum Entry {
     /// The player interrupted the run caused by the last request after this
     /// epoch (Ctrl-C in the REPL); replay interrupts it at the same point.
     Interrupt(usize),
+    /// The trailer, last: the session closed cleanly after this many entries.
+    End(EndOfRecording),
 }
 
+/// What the trailer says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndOfRecording {
+    /// Entries between the header and the trailer.
+    pub entries: usize,
+}
+
+/// Writes one recording. [`Recorder::finish`] writes the trailer; dropping a
+/// recorder whose writes all succeeded writes it too (the REPL simply lets its
+/// recorder go at the end), unless the thread is unwinding from a panic.
 pub struct Recorder {
     file: File,
+    entries: usize,
+    /// Set when a write failed or the trailer is written: write nothing more.
+    closed: bool,
 }
 
 impl Recorder {
@@ -75,14 +92,49 @@ impl Recorder {
             "{}",
             serde_json::to_string(&header).map_err(io::Error::other)?
         )?;
-        Ok(Recorder { file })
+        Ok(Recorder {
+            file,
+            entries: 0,
+            closed: false,
+        })
     }
 
     fn write(&mut self, entry: &Entry) -> io::Result<()> {
-        let line = serde_json::to_string(entry).map_err(io::Error::other)?;
-        // One write per line: a kill leaves whole lines (or one cut-off last line).
-        self.file.write_all(format!("{line}\n").as_bytes())?;
-        self.file.flush()
+        if self.closed {
+            return Err(io::Error::other("the recording is closed"));
+        }
+        let result = serde_json::to_string(entry)
+            .map_err(io::Error::other)
+            .and_then(|line| {
+                // One write per line: a kill leaves whole lines (or one cut-off last line).
+                self.file.write_all(format!("{line}\n").as_bytes())?;
+                self.file.flush()
+            });
+        match result {
+            Ok(()) => {
+                self.entries += 1;
+                Ok(())
+            }
+            Err(e) => {
+                // A recording with a hole must not end with a trailer.
+                self.closed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Write the trailer: the session closed cleanly.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.write_trailer()
+    }
+
+    fn write_trailer(&mut self) -> io::Result<()> {
+        let trailer = Entry::End(EndOfRecording {
+            entries: self.entries,
+        });
+        let result = self.write(&trailer);
+        self.closed = true;
+        result
     }
 
     pub fn input(&mut self, line: &[u8]) -> io::Result<()> {
@@ -105,5 +157,14 @@ impl Recorder {
     pub fn output(&mut self, line: &str) -> io::Result<()> {
         let value = serde_json::from_str(line).map_err(io::Error::other)?;
         self.write(&Entry::Out(value))
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if !self.closed && !std::thread::panicking() {
+            // Nobody is left to tell of a failure here; a missing trailer says it.
+            let _ = self.write_trailer();
+        }
     }
 }

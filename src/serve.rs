@@ -1,13 +1,15 @@
 //! `--serve`: the session loop over stdin/stdout. Reads bounded lines (an
-//! over-long line is skipped without being held whole), writes only protocol
-//! lines to stdout, and flushes whenever it has no more input buffered, so a
-//! request/reply client never waits and a piped batch is not flushed per line.
+//! over-long line is skipped without being held whole) and writes only
+//! protocol lines to stdout. Events are written and flushed the moment the run
+//! emits them; a reply is flushed unless the next request is already complete
+//! in the input buffer, so a request/reply client never waits (not even
+//! behind a partial next line) and a piped batch is not flushed per line.
 
 use crate::events::NoSink;
 use crate::protocol::{ErrorCode, MAX_LINE_BYTES, ProtocolError, error_reply};
 use crate::record::Recorder;
-use crate::session::{Control, Session};
-use std::io::{self, BufRead, Write};
+use crate::session::{Control, Output, Session};
+use std::io::{self, BufRead, BufReader, Read, Write};
 
 /// What one bounded read produced.
 #[derive(Debug, PartialEq, Eq)]
@@ -63,23 +65,92 @@ pub fn read_bounded_line(
     Ok(LineRead::TooLong(skipped))
 }
 
-/// Run the loop until EOF or `close`. A closed stdout ends it quietly.
-pub fn serve(session: &mut Session, mut recorder: Option<Recorder>) -> io::Result<()> {
+/// Run the loop over stdin/stdout until EOF or `close`. A closed stdout ends
+/// it quietly.
+pub fn serve(session: &mut Session, recorder: Option<Recorder>) -> io::Result<()> {
     let stdin = io::stdin();
-    let mut input = io::BufReader::with_capacity(1 << 16, stdin.lock());
+    let mut input = BufReader::with_capacity(1 << 16, stdin.lock());
     let stdout = io::stdout();
-    let mut output = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let output = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    serve_io(session, recorder, &mut input, output)
+}
+
+/// Lines written to the client (and the recording) as the session produces them.
+struct Client<'a, W: Write> {
+    out: W,
+    recorder: Option<&'a mut Recorder>,
+    /// The client closed its end: stop quietly.
+    gone: bool,
+    /// The first other write error.
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Client<'_, W> {
+    fn write(&mut self, line: &str, flush: bool) {
+        if self.gone || self.error.is_some() {
+            return;
+        }
+        if let Some(r) = self.recorder.as_mut()
+            && let Err(e) = r.output(line)
+        {
+            self.error = Some(e);
+            return;
+        }
+        let result = self
+            .out
+            .write_all(line.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+            .and_then(|()| if flush { self.out.flush() } else { Ok(()) });
+        self.settle(result);
+    }
+
+    fn flush(&mut self) {
+        if !self.gone && self.error.is_none() {
+            let result = self.out.flush();
+            self.settle(result);
+        }
+    }
+
+    fn settle(&mut self, result: io::Result<()>) {
+        match result {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.gone = true,
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+impl<W: Write> Output for Client<'_, W> {
+    fn event(&mut self, line: String) {
+        self.write(&line, true);
+    }
+    fn reply(&mut self, line: String) {
+        self.write(&line, false);
+    }
+}
+
+/// The loop itself, over any input and output.
+pub fn serve_io<R: Read>(
+    session: &mut Session,
+    mut recorder: Option<Recorder>,
+    input: &mut BufReader<R>,
+    output: impl Write,
+) -> io::Result<()> {
+    let mut client = Client {
+        out: output,
+        recorder: recorder.as_mut(),
+        gone: false,
+        error: None,
+    };
     let mut line = Vec::new();
-    let mut replies = Vec::new();
     loop {
-        replies.clear();
-        let control = match read_bounded_line(&mut input, &mut line, MAX_LINE_BYTES)? {
+        let control = match read_bounded_line(input, &mut line, MAX_LINE_BYTES)? {
             LineRead::Eof => break,
             LineRead::TooLong(len) => {
-                if let Some(r) = recorder.as_mut() {
+                if let Some(r) = client.recorder.as_mut() {
                     r.too_long_input(len)?;
                 }
-                replies.push(error_reply(
+                client.reply(error_reply(
                     None,
                     &ProtocolError::new(
                         ErrorCode::LineTooLong,
@@ -89,54 +160,110 @@ pub fn serve(session: &mut Session, mut recorder: Option<Recorder>) -> io::Resul
                 Control::Continue
             }
             LineRead::Line => {
-                if let Some(r) = recorder.as_mut() {
+                if let Some(r) = client.recorder.as_mut() {
                     r.input(&line)?;
                 }
-                session.handle_line(&line, &mut NoSink, &mut replies)
+                session.handle_line(&line, &mut NoSink, &mut client)
             }
         };
-        for reply in &replies {
-            if let Some(r) = recorder.as_mut() {
-                r.output(reply)?;
-            }
-            if !write_line(&mut output, reply)? {
-                return Ok(());
-            }
+        if let Some(e) = client.error.take() {
+            return Err(e);
         }
-        if control == Control::Close {
+        if client.gone || control == Control::Close {
             break;
         }
-        if input.buffer().is_empty() && !flush(&mut output)? {
-            return Ok(());
+        // Reading the next line cannot block only if it is already whole here.
+        if !input.buffer().contains(&b'\n') {
+            client.flush();
         }
     }
-    flush(&mut output)?;
-    Ok(())
-}
-
-/// Write a line; `Ok(false)` when the reader has gone (broken pipe).
-fn write_line(out: &mut impl Write, line: &str) -> io::Result<bool> {
-    let result = out
-        .write_all(line.as_bytes())
-        .and_then(|()| out.write_all(b"\n"));
-    quiet_pipe(result)
-}
-
-fn flush(out: &mut impl Write) -> io::Result<bool> {
-    quiet_pipe(out.flush())
-}
-
-fn quiet_pipe(result: io::Result<()>) -> io::Result<bool> {
-    match result {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(e),
+    client.flush();
+    if let Some(e) = client.error.take() {
+        return Err(e);
+    }
+    // The client closing its end is an orderly end too: the recording is whole.
+    match recorder {
+        Some(r) => r.finish(),
+        None => Ok(()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::FixedClock;
+    use crate::task::TaskSet;
+
+    /// Remembers what had been written at each flush.
+    #[derive(Default)]
+    struct Flushes {
+        written: Vec<u8>,
+        at_flush: Vec<String>,
+    }
+
+    impl Write for &mut Flushes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.at_flush
+                .push(String::from_utf8_lossy(&self.written).into_owned());
+            Ok(())
+        }
+    }
+
+    fn run(input: &[u8], subscribe_all: bool) -> Flushes {
+        let mut session = Session::new(
+            TaskSet::builtin().unwrap(),
+            Box::new(FixedClock),
+            subscribe_all,
+        );
+        let mut flushes = Flushes::default();
+        let mut reader = BufReader::new(input);
+        serve_io(&mut session, None, &mut reader, &mut flushes).unwrap();
+        flushes
+    }
+
+    #[test]
+    fn each_event_is_flushed_as_the_run_emits_it_and_before_the_reply() {
+        let flushes = run(
+            b"{\"type\":\"reset\",\"data\":{\"task_id\":\"task_004\",\"seed\":1}}\n",
+            true,
+        );
+        // training_started, 20 progress events, training_completed: each flushed alone.
+        let first = &flushes.at_flush[0];
+        assert_eq!(first.lines().count(), 1, "{first}");
+        assert!(first.contains("\"event\":\"training_started\""), "{first}");
+        for (i, text) in flushes.at_flush.iter().enumerate().take(22) {
+            assert_eq!(text.lines().count(), i + 1);
+            assert!(!text.contains("\"type\":\"observation\""), "flush {i}");
+        }
+        let last = flushes.at_flush.last().unwrap();
+        assert!(
+            last.lines()
+                .last()
+                .unwrap()
+                .starts_with("{\"type\":\"observation\"")
+        );
+    }
+
+    #[test]
+    fn a_reply_is_flushed_when_only_a_partial_line_follows() {
+        let flushes = run(b"{\"type\":\"tasks\",\"id\":1}\n{\"type\":\"sta", false);
+        let first = &flushes.at_flush[0];
+        assert_eq!(first.lines().count(), 1);
+        assert!(first.starts_with("{\"type\":\"tasks\",\"id\":1"), "{first}");
+    }
+
+    #[test]
+    fn a_batch_of_whole_lines_is_not_flushed_per_line() {
+        let flushes = run(
+            b"{\"type\":\"tasks\"}\n{\"type\":\"tasks\"}\n{\"type\":\"tasks\"}\n",
+            false,
+        );
+        assert_eq!(flushes.at_flush[0].lines().count(), 3);
+    }
 
     #[test]
     fn bounded_lines() {

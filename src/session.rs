@@ -1,7 +1,12 @@
 //! One protocol session: the state machine between request lines and reply
 //! lines, shared by `--serve`, the REPL (which speaks it internally, so its
 //! recordings replay like any other) and `replay`. No I/O here: lines in,
-//! lines out.
+//! lines out, events handed to the caller the moment the run emits them.
+//!
+//! It is also the last line of defence: a panic inside the engine while one
+//! request is handled is caught here, answered with `EXECUTION_ERROR`, and the
+//! episode it may have left half-changed is abandoned, so the session (and an
+//! RL worker's rollout, or a replay of many files) goes on.
 
 use crate::env::episode::StepInfo;
 use crate::env::{ActionRequest, Episode};
@@ -15,6 +20,25 @@ use crate::task::TaskSet;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Where a session's output lines go. Events arrive while a run is going;
+/// the reply comes last. A `Vec<String>` collects both in order.
+pub trait Output {
+    /// A training event line, emitted as the run produces it.
+    fn event(&mut self, line: String);
+    /// The reply to the request.
+    fn reply(&mut self, line: String);
+}
+
+impl Output for Vec<String> {
+    fn event(&mut self, line: String) {
+        self.push(line);
+    }
+    fn reply(&mut self, line: String) {
+        self.push(line);
+    }
+}
 
 /// Whether to go on reading after a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +50,8 @@ pub enum Control {
 pub struct Session {
     tasks: TaskSet,
     episode: Option<Episode>,
+    /// Why the last episode was abandoned, until the next reset.
+    abandoned: Option<String>,
     subscriptions: BTreeSet<&'static str>,
     clock: Box<dyn Clock>,
     /// Round floats in reply lines to this many significant figures.
@@ -52,18 +78,35 @@ struct TaskEntry<'a> {
     origin: &'a str,
 }
 
+/// Rounds every float in the lines it passes on (`--float-digits`).
+struct Rounded<'a> {
+    out: &'a mut dyn Output,
+    digits: usize,
+}
+
+impl Output for Rounded<'_> {
+    fn event(&mut self, line: String) {
+        self.out
+            .event(crate::rounding::round_json_floats(&line, self.digits));
+    }
+    fn reply(&mut self, line: String) {
+        self.out
+            .reply(crate::rounding::round_json_floats(&line, self.digits));
+    }
+}
+
 /// Sends events to the live sink and, when subscribed, out as lines.
 struct Forward<'a> {
     live: &'a mut dyn EventSink,
     subscriptions: &'a BTreeSet<&'static str>,
     id: Option<&'a Value>,
-    out: &'a mut Vec<String>,
+    out: &'a mut dyn Output,
 }
 
 impl EventSink for Forward<'_> {
     fn emit(&mut self, event: &TrainingEvent) -> Interrupt {
         if self.subscriptions.contains(event.name()) {
-            self.out.push(reply("event", self.id, event));
+            self.out.event(reply("event", self.id, event));
         }
         self.live.emit(event)
     }
@@ -104,6 +147,7 @@ impl Session {
         Session {
             tasks,
             episode: None,
+            abandoned: None,
             subscriptions: if subscribe_all {
                 EVENT_NAMES.into_iter().collect()
             } else {
@@ -128,44 +172,74 @@ impl Session {
         self.episode.as_ref()
     }
 
-    /// Handle one raw line; replies (and events) are appended to `out`.
+    /// Handle one raw line; events and then the reply go to `out`.
     pub fn handle_line(
         &mut self,
         line: &[u8],
         live: &mut dyn EventSink,
-        out: &mut Vec<String>,
+        out: &mut dyn Output,
     ) -> Control {
         match protocol::parse_line(line) {
             Ok(None) => Control::Continue,
             Ok(Some(envelope)) => self.handle(envelope, live, out),
             Err((id, err)) => {
-                out.push(error_reply(id.as_ref(), &err));
+                out.reply(error_reply(id.as_ref(), &err));
                 Control::Continue
             }
         }
     }
 
+    /// Handle one request. A panic inside is answered with `EXECUTION_ERROR`
+    /// and abandons the episode (see the module comment).
     pub fn handle(
         &mut self,
         envelope: Envelope,
         live: &mut dyn EventSink,
-        out: &mut Vec<String>,
+        out: &mut dyn Output,
     ) -> Control {
-        let first_new = out.len();
-        let control = self.dispatch(envelope, live, out);
-        if let Some(digits) = self.float_digits {
-            for line in out.iter_mut().skip(first_new) {
-                *line = crate::rounding::round_json_floats(line, digits);
+        let id = envelope.id.clone();
+        let kind = envelope.request.kind();
+        // The episode is dropped on a panic, so no half-updated state is ever
+        // observed afterwards; that is what makes the assertion sound.
+        match catch_unwind(AssertUnwindSafe(|| self.dispatch(envelope, live, out))) {
+            Ok(control) => control,
+            Err(payload) => {
+                let what = panic_message(payload.as_ref());
+                self.episode = None;
+                self.abandoned = Some(format!(
+                    "the last episode was abandoned after an internal error ({what})"
+                ));
+                out.reply(error_reply(
+                    id.as_ref(),
+                    &ProtocolError::new(
+                        ErrorCode::ExecutionError,
+                        format!(
+                            "internal error while handling '{kind}': {what}; the episode is abandoned: send a reset to start another"
+                        ),
+                    ),
+                ));
+                Control::Continue
             }
         }
-        control
     }
 
     fn dispatch(
         &mut self,
         envelope: Envelope,
         live: &mut dyn EventSink,
-        out: &mut Vec<String>,
+        out: &mut dyn Output,
+    ) -> Control {
+        match self.float_digits {
+            Some(digits) => self.dispatch_to(envelope, live, &mut Rounded { out, digits }),
+            None => self.dispatch_to(envelope, live, out),
+        }
+    }
+
+    fn dispatch_to(
+        &mut self,
+        envelope: Envelope,
+        live: &mut dyn EventSink,
+        out: &mut dyn Output,
     ) -> Control {
         let id = envelope.id.as_ref();
         let result = match envelope.request {
@@ -202,7 +276,7 @@ impl Session {
                 })
             }
         };
-        out.push(result.unwrap_or_else(|err| error_reply(id, &err)));
+        out.reply(result.unwrap_or_else(|err| error_reply(id, &err)));
         Control::Continue
     }
 
@@ -218,7 +292,7 @@ impl Session {
         data: ResetData,
         id: Option<&Value>,
         live: &mut dyn EventSink,
-        out: &mut Vec<String>,
+        out: &mut dyn Output,
     ) -> Result<String, ProtocolError> {
         let task = match &data.task_id {
             Some(task_id) => self.tasks.get(task_id).ok_or_else(|| {
@@ -243,6 +317,7 @@ impl Session {
         };
         let episode = Episode::reset(task, seed, &mut sink, self.clock.as_ref())
             .map_err(|e| ProtocolError::new(ErrorCode::ExecutionError, e.to_string()))?;
+        self.abandoned = None;
         let episode = self.episode.insert(episode);
         Ok(reply(
             "observation",
@@ -261,11 +336,18 @@ impl Session {
         action: &ActionRequest,
         id: Option<&Value>,
         live: &mut dyn EventSink,
-        out: &mut Vec<String>,
+        out: &mut dyn Output,
     ) -> Result<String, ProtocolError> {
-        let episode = self.episode.as_mut().ok_or_else(|| {
-            ProtocolError::new(ErrorCode::NoEpisode, "no episode: send a reset first")
-        })?;
+        let episode = match (self.episode.as_mut(), &self.abandoned) {
+            (Some(episode), _) => episode,
+            (None, Some(why)) => return Err(abandoned(why)),
+            (None, None) => {
+                return Err(ProtocolError::new(
+                    ErrorCode::NoEpisode,
+                    "no episode: send a reset first",
+                ));
+            }
+        };
         if episode.is_done() {
             return Err(ProtocolError::new(
                 ErrorCode::EpisodeDone,
@@ -352,9 +434,14 @@ impl Session {
     }
 
     fn current(&self) -> Result<&Episode, ProtocolError> {
-        self.episode.as_ref().ok_or_else(|| {
-            ProtocolError::new(ErrorCode::NoEpisode, "no episode: send a reset first")
-        })
+        match (&self.episode, &self.abandoned) {
+            (Some(episode), _) => Ok(episode),
+            (None, Some(why)) => Err(abandoned(why)),
+            (None, None) => Err(ProtocolError::new(
+                ErrorCode::NoEpisode,
+                "no episode: send a reset first",
+            )),
+        }
     }
 
     fn catalogue(&self, id: Option<&Value>) -> String {
@@ -375,6 +462,22 @@ impl Session {
     }
 }
 
+fn abandoned(why: &str) -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::ExecutionError,
+        format!("{why}: send a reset to start another"),
+    )
+}
+
+/// The text of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
 /// JSON Schemas of the action (generated from the vocabulary table), the
 /// observation and the replies.
 pub fn schema() -> Value {
@@ -384,4 +487,92 @@ pub fn schema() -> Value {
         obj.insert("action".into(), crate::vocab::action_schema());
     }
     schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{FixedClock, NoSink};
+    use serde_json::json;
+
+    /// A sink that panics in the given epoch: a stand-in for any bug reached
+    /// from inside a training run.
+    struct PanicInEpoch(usize);
+
+    impl EventSink for PanicInEpoch {
+        fn emit(&mut self, event: &TrainingEvent) -> Interrupt {
+            if let TrainingEvent::TrainingProgress { epoch, .. } = event
+                && *epoch == self.0
+            {
+                panic!("injected failure in epoch {epoch}");
+            }
+            Interrupt::Continue
+        }
+    }
+
+    fn send(session: &mut Session, request: Value, live: &mut dyn EventSink) -> Vec<Value> {
+        let mut out = Vec::new();
+        session.handle_line(request.to_string().as_bytes(), live, &mut out);
+        out.iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn session() -> Session {
+        Session::new(TaskSet::builtin().unwrap(), Box::new(FixedClock), false)
+    }
+
+    #[test]
+    fn a_panic_in_a_step_answers_execution_error_and_the_next_reset_works() {
+        let mut s = session();
+        let reset = json!({"type": "reset", "data": {"task_id": "task_004", "seed": 0}});
+        assert_eq!(
+            send(&mut s, reset.clone(), &mut NoSink)[0]["type"],
+            "observation"
+        );
+        let fix = json!({"type": "step", "data": {"action_type": "add_callback", "target": "early_stopping"}});
+        send(&mut s, fix, &mut NoSink);
+        let restart = json!({"type": "step", "id": 9, "data": {"action_type": "restart_run"}});
+        let replies = send(&mut s, restart, &mut PanicInEpoch(3));
+        assert_eq!(replies.len(), 1, "{replies:?}");
+        assert_eq!(replies[0]["type"], "error");
+        assert_eq!(replies[0]["id"], 9);
+        assert_eq!(replies[0]["data"]["code"], "EXECUTION_ERROR");
+        let message = replies[0]["data"]["message"].as_str().unwrap();
+        assert!(message.contains("injected failure in epoch 3"), "{message}");
+        assert!(message.contains("send a reset"), "{message}");
+        // The half-stepped episode is gone: every episode request says why.
+        for request in [
+            json!({"type": "step", "data": {"action_type": "inspect_code"}}),
+            json!({"type": "state"}),
+            json!({"type": "grade"}),
+        ] {
+            let reply = &send(&mut s, request, &mut NoSink)[0];
+            assert_eq!(reply["data"]["code"], "EXECUTION_ERROR", "{reply}");
+            assert!(
+                reply["data"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("abandoned"),
+                "{reply}"
+            );
+        }
+        // Requests that need no episode still work, and a reset starts afresh.
+        assert_eq!(
+            send(&mut s, json!({"type": "tasks"}), &mut NoSink)[0]["type"],
+            "tasks"
+        );
+        assert_eq!(send(&mut s, reset, &mut NoSink)[0]["type"], "observation");
+        let state = &send(&mut s, json!({"type": "state"}), &mut NoSink)[0];
+        assert_eq!(state["data"]["step_count"], 0);
+    }
+
+    #[test]
+    fn a_panic_in_a_reset_is_an_execution_error_too() {
+        let mut s = session();
+        let reset = json!({"type": "reset", "data": {"task_id": "task_002", "seed": 1}});
+        let reply = &send(&mut s, reset.clone(), &mut PanicInEpoch(1))[0];
+        assert_eq!(reply["data"]["code"], "EXECUTION_ERROR");
+        assert_eq!(send(&mut s, reset, &mut NoSink)[0]["type"], "observation");
+    }
 }

@@ -27,11 +27,18 @@ use rustyline::error::ReadlineError;
 use rustyline::hint::HistoryHinter;
 use rustyline::{Context, Editor, Helper, Highlighter, Hinter, Validator};
 use serde_json::{Value, json};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 const PROMPT: &str = "trainwreck> ";
+
+/// Longest command line read; a longer one is skipped without being kept.
+const MAX_COMMAND_BYTES: usize = 4096;
+
+fn too_long(len: usize) -> String {
+    format!("That line has {len} bytes; commands are at most {MAX_COMMAND_BYTES}. Ignored.")
+}
 
 /// What completion needs to know about the game, shared with the editor.
 #[derive(Debug, Default)]
@@ -56,8 +63,13 @@ impl Completer for LineHelper {
         pos: usize,
         _: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let before = &line[..pos];
-        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let before = line.get(..pos).unwrap_or(line);
+        // After the last whitespace character, whatever its width in bytes.
+        let start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let words: Vec<&str> = before[..start].split_whitespace().collect();
         let known = self
             .known
@@ -561,17 +573,26 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
                 Err(_) => break,
             },
             Input::Plain(stdin) => {
-                let mut line = String::new();
-                match stdin.read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let line = line.trim_end_matches(['\n', '\r']).to_string();
+                let mut bytes = Vec::new();
+                match crate::serve::read_bounded_line(stdin, &mut bytes, MAX_COMMAND_BYTES) {
+                    Ok(crate::serve::LineRead::Eof) | Err(_) => break,
+                    Ok(crate::serve::LineRead::TooLong(len)) => {
+                        println!("{PROMPT}…");
+                        game.say(&style.warn(&too_long(len)));
+                        continue;
+                    }
+                    Ok(crate::serve::LineRead::Line) => {
+                        let line = String::from_utf8_lossy(&bytes).into_owned();
                         println!("{PROMPT}{line}");
                         line
                     }
                 }
             }
         };
+        if line.len() > MAX_COMMAND_BYTES {
+            game.say(&style.warn(&too_long(line.len())));
+            continue;
+        }
         if !game.line(&line) {
             break;
         }
@@ -584,4 +605,27 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
         let _ = editor.save_history(h);
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion_after_a_wide_whitespace_character_does_not_panic() {
+        let helper = LineHelper {
+            known: Arc::new(Mutex::new(Known::default())),
+            hinter: HistoryHinter::new(),
+        };
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&history);
+        // U+00A0 (no-break space) is whitespace and two bytes long.
+        let line = "inspect\u{a0}gr";
+        let (start, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
+        assert_eq!(&line[start..], "gr");
+        assert_eq!(pairs.len(), 1);
+        assert_eq!(pairs[0].replacement, "gradients ");
+        let (start, _) = helper.complete("\u{a0}", 2, &ctx).unwrap();
+        assert_eq!(start, 2);
+    }
 }

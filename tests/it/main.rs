@@ -8,6 +8,7 @@ mod props;
 mod render;
 mod repl;
 mod replay;
+mod robust;
 mod seed_000;
 mod serve;
 mod tasks;

@@ -26,7 +26,8 @@ fn record_serve(dir: &Path, extra: &[&str]) -> PathBuf {
     file
 }
 
-fn replay(paths: &[&Path], extra: &[&str]) -> (i32, String) {
+/// Exit code, stdout (results and summary) and stderr (diagnostics).
+fn replay_split(paths: &[&Path], extra: &[&str]) -> (i32, String, String) {
     let out = trainwreck()
         .arg("replay")
         .args(paths)
@@ -36,7 +37,14 @@ fn replay(paths: &[&Path], extra: &[&str]) -> (i32, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Exit code and everything printed.
+fn replay(paths: &[&Path], extra: &[&str]) -> (i32, String) {
+    let (code, out, err) = replay_split(paths, extra);
+    (code, out + &err)
 }
 
 #[test]
@@ -50,10 +58,16 @@ fn serve_and_repl_recordings_replay_clean() {
         .write_stdin("inspect data\npatch data\nrestart\ndiagnose data_leakage\n")
         .assert()
         .success();
-    let (code, out) = replay(&[&serve_file, &repl_file], &[]);
-    assert_eq!(code, 0, "{out}");
+    let (code, out, err) = replay_split(&[&serve_file, &repl_file], &[]);
+    assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.ends_with("2 episodes replayed, 0 diverged, 0 unusable\n"),
+        "{out}"
+    );
+    assert_eq!(err, "");
+    let (_, out, _) = replay_split(&[&serve_file], &[]);
+    assert!(
+        out.ends_with("1 episode replayed, 0 diverged, 0 unusable\n"),
         "{out}"
     );
 }
@@ -72,19 +86,54 @@ fn a_changed_number_is_a_divergence_located_by_line_and_path() {
     value["out"]["data"]["observation"]["gpu_memory_used_gb"] = json!(1.5);
     lines[at] = value.to_string();
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let (code, out) = replay(&[&file], &[]);
-    assert_eq!(code, 1, "{out}");
+    let (code, out, err) = replay_split(&[&file], &[]);
+    assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains(&format!(
-            "line {}: at $.data.observation.gpu_memory_used_gb",
+        err.starts_with(&format!(
+            "{}:{}: diverged at $.data.observation.gpu_memory_used_gb\n",
+            file.display(),
             at + 1
         )),
-        "{out}"
+        "{err}"
     );
     assert!(
-        out.contains("expected: 1.5") && out.contains("actual:   6.2"),
+        err.contains("expected: 1.5") && err.contains("actual:   6.2"),
+        "{err}"
+    );
+    assert!(
+        out.ends_with("1 episode replayed, 1 diverged, 0 unusable\n"),
         "{out}"
     );
+
+    // The same for GitHub: an annotation on stdout, one line per finding.
+    let (code, out, err) = replay_split(&[&file], &["--format", "github"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err, "");
+    let annotation = format!(
+        "::error file={},line={},title=diverged::diverged at $.data.observation.gpu_memory_used_gb%0A  expected: 1.5%0A  actual:   6.2\n",
+        file.display(),
+        at + 1
+    );
+    assert!(out.starts_with(&annotation), "{out}");
+    assert!(
+        out.ends_with("1 episode replayed, 1 diverged, 0 unusable\n"),
+        "{out}"
+    );
+
+    // And JUnit.
+    let junit = dir.join("report.xml");
+    let (code, _, _) = replay_split(&[&file], &["--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testsuite name="recordings" tests="1" failures="1" errors="0">"#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"<failure type="diverged" message="diverged at $.data.observation.gpu_memory_used_gb">"#), "{xml}");
 }
 
 #[test]
@@ -96,7 +145,27 @@ fn truncated_foreign_and_future_recordings_are_unusable() {
     std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
     let (code, out) = replay(&[&cut], &[]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("incomplete: line"), "{out}");
+    assert!(
+        out.contains("unusable: cut off: the file ends inside this line"),
+        "{out}"
+    );
+
+    // Cut at a line boundary (`head -5`), and the header alone: cut off, named by line.
+    for keep in [5, 1] {
+        let head = dir.join(format!("head{keep}.jsonl"));
+        let lines: String = text.lines().take(keep).map(|l| format!("{l}\n")).collect();
+        std::fs::write(&head, lines).unwrap();
+        let (code, out, err) = replay_split(&[&head], &[]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            err.starts_with(&format!(
+                "{}:{keep}: unusable: cut off: no end-of-recording trailer",
+                head.display()
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("diverged"), "{err}");
+    }
 
     let foreign = dir.join("foreign.jsonl");
     std::fs::write(&foreign, "{\"hello\": 1}\n").unwrap();
@@ -148,6 +217,49 @@ fn an_edited_task_file_makes_its_recordings_unusable() {
 }
 
 #[test]
+fn replaying_nothing_is_an_error() {
+    let (code, out, err) = replay_split(&[], &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("nothing to replay"), "{err}");
+    let empty = scratch("replay-empty");
+    let (code, _, err) = replay_split(&[&empty], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no recordings (.jsonl files) in"), "{err}");
+}
+
+#[test]
+fn a_recording_made_with_a_tasks_dir_names_its_task_when_the_dir_is_missing() {
+    let dir = scratch("replay-missing-task");
+    let tasks = dir.join("tasks");
+    std::fs::create_dir_all(&tasks).unwrap();
+    let text = std::fs::read_to_string("tasks/task_001.toml")
+        .unwrap()
+        .replace("task_001", "custom_lr");
+    std::fs::write(tasks.join("custom.toml"), text).unwrap();
+    let file = dir.join("custom.jsonl");
+    trainwreck()
+        .args(["--serve", "--tasks-dir"])
+        .arg(&tasks)
+        .arg("--record")
+        .arg(&file)
+        .write_stdin(format!(
+            "{}\n",
+            json!({"type": "reset", "data": {"task_id": "custom_lr", "seed": 1}})
+        ))
+        .assert()
+        .success();
+    let (code, out, err) = replay_split(&[&file], &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{}:2: unusable: unknown task 'custom_lr'",
+            file.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn walkthroughs_replay_for_every_task() {
     let (code, out) = replay(&[], &["--walkthroughs"]);
     assert_eq!(code, 0, "{out}");
@@ -160,4 +272,13 @@ fn walkthroughs_replay_for_every_task() {
         );
     }
     assert!(out.contains("walkthroughs: 0 failed"));
+}
+
+#[test]
+fn the_recorded_episodes_replay() {
+    // `cargo test` alone catches drift in tests/episodes (not only .ci/run).
+    let (code, out, err) = replay_split(&[Path::new("tests/episodes")], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(" diverged, 0 unusable"), "{out}");
+    assert_eq!(err, "");
 }
