@@ -123,6 +123,8 @@ fn ctrl_c_during_a_watched_run_stops_the_run_not_the_game() {
     assert!(text.contains(r#""event":"training_stopped""#), "{text}");
     assert!(text.contains("interrupted by the user"), "{text}");
     session.send("quit\r").unwrap();
+    // Wait for a clean exit: the recording's trailer is written on the way out.
+    session.expect(expectrl::Eof).unwrap();
     drop(session);
     // The recorded interrupt replays: the run stops at the same epoch.
     let out = crate::trainwreck()
@@ -130,7 +132,8 @@ fn ctrl_c_during_a_watched_run_stops_the_run_not_the_game() {
         .arg(&record)
         .output()
         .unwrap();
-    let verdict = String::from_utf8_lossy(&out.stdout);
+    let verdict =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(
         verdict.contains("1 episode replayed, 0 diverged, 0 unusable"),
         "{verdict}"
