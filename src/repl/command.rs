@@ -23,7 +23,7 @@ pub enum Command {
 }
 
 /// Every command word, for completion and suggestions.
-pub const WORDS: [&str; 22] = [
+pub const WORDS: [&str; 21] = [
     "inspect",
     "set",
     "callback",
@@ -44,7 +44,6 @@ pub const WORDS: [&str; 22] = [
     "next",
     "quit",
     "exit",
-    "seed",
     "hint",
 ];
 
@@ -60,39 +59,30 @@ fn alternatives(words: impl Iterator<Item = &'static str>) -> String {
     words.collect::<Vec<_>>().join("|")
 }
 
-/// One line of help per command: (usage, what it does). The word lists come
-/// from the vocabulary table.
+/// One line of help per command: (usage, what it does). Word lists live in
+/// `help <command>`, read from the vocabulary table.
 pub fn help() -> Vec<(String, &'static str)> {
     let fixed = |usage: &str, what: &'static str| (usage.to_string(), what);
     vec![
-        (
-            format!(
-                "inspect {}",
-                alternatives(inspect_targets().map(|(w, _)| w))
-            ),
-            "look at one part of the run (first look at each earns +0.05)",
+        fixed(
+            "inspect <what>",
+            "look at gradients, data, modes, weights or code (the first look at each earns +0.05)",
         ),
         fixed(
             "set <target> <value>",
-            "change a hyper-parameter, e.g. `set lr 1e-3`, `set weight_init kaiming`",
+            "change a hyper-parameter, e.g. `set lr 1e-3` (`help set`: targets, ranges, current values)",
         ),
-        (
-            format!("callback {}", alternatives(vocab::names(vocab::CALLBACKS))),
-            "attach a training callback",
+        fixed(
+            "callback <name>",
+            "attach a training callback (`help callback` lists them)",
         ),
-        (
-            format!(
-                "optimizer {}",
-                alternatives(vocab::names(vocab::OPTIMIZERS))
-            ),
-            "replace the optimiser",
+        fixed(
+            "optimizer <name>",
+            "replace the optimiser (`help optimizer` lists them)",
         ),
-        (
-            format!(
-                "patch data [{}]",
-                alternatives(vocab::names(vocab::DATA_PATCHES))
-            ),
-            "patch the data loader (default: the first listed)",
+        fixed(
+            "patch data [<patch>]",
+            "patch the data loader (`help patch` lists the patches)",
         ),
         fixed(
             "fix modes",
@@ -108,7 +98,7 @@ pub fn help() -> Vec<(String, &'static str)> {
         ),
         fixed(
             "diagnose <label>",
-            "name the root cause and end the episode",
+            "name the root cause and end the episode (`help diagnose` lists the labels)",
         ),
         fixed(
             "status",
@@ -117,7 +107,7 @@ pub fn help() -> Vec<(String, &'static str)> {
         fixed("curves", "draw the loss and accuracy curves again"),
         fixed("config", "show the current hyper-parameters"),
         fixed("code", "show train.py (after `inspect code`)"),
-        fixed("actions", "list the actions available now"),
+        fixed("actions", "list what you can do now"),
         fixed("tasks", "list the tasks and your best scores"),
         fixed("play <task> [seed]", "start a task, e.g. `play task_003 7`"),
         fixed("next", "start the next unsolved task"),
@@ -224,7 +214,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
                     .nth(3)
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .ok_or("fix line needs the new code after the line number")?;
+                    .ok_or("fix line needs the new code after the number (Tab there offers the line as it is)")?;
                 let mut a = action("fix_code");
                 a.line = Some(number);
                 a.replacement = Some(after.to_string());
@@ -239,7 +229,9 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             a.diagnosis = Some(label.to_string());
             Command::Action(a)
         }
-        "help" | "?" | "hint" => Command::Help(arg(0).map(str::to_string)),
+        "help" | "?" | "hint" => {
+            Command::Help((!rest.is_empty()).then(|| rest.join(" ").to_ascii_lowercase()))
+        }
         "status" => Command::Status,
         "curves" | "plot" => Command::Curves,
         "config" => Command::Config,
@@ -277,27 +269,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
 
 /// The closest command word, if it is close enough to be a typo.
 pub fn suggest(word: &str) -> Option<&'static str> {
-    WORDS
-        .iter()
-        .map(|w| (edit_distance(word, w), *w))
-        .filter(|(d, w)| *d <= 2.max(w.len() / 3))
-        .min()
-        .map(|(_, w)| w)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    super::check::closest(word, WORDS)
 }
 
 #[cfg(test)]

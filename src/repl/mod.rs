@@ -6,7 +6,9 @@
 
 pub mod check;
 pub mod command;
+pub mod help;
 pub mod live;
+pub mod outcome;
 pub mod progress;
 pub mod render;
 
@@ -15,7 +17,6 @@ use crate::env::observation::RunView;
 use crate::events::SystemClock;
 use crate::record::Recorder;
 use crate::session::Session;
-use crate::sim::TrainConfig;
 use crate::task::TaskSet;
 use crate::vocab;
 use command::Command;
@@ -44,7 +45,10 @@ fn too_long(len: usize) -> String {
 #[derive(Debug, Default)]
 struct Known {
     task_ids: Vec<String>,
-    code_lines: usize,
+    /// train.py as the player has seen it (empty until `inspect code`).
+    code: Vec<String>,
+    /// The current value of each config target, as `set` would take it.
+    config: Vec<(String, String)>,
 }
 
 #[derive(Helper, Hinter, Highlighter, Validator)]
@@ -79,10 +83,18 @@ impl Completer for LineHelper {
         let options: Vec<&str> = match words.as_slice() {
             [] => command::WORDS.to_vec(),
             ["inspect"] => command::inspect_targets().map(|(n, _)| n).collect(),
-            ["set"] => TrainConfig::targets().collect(),
-            ["set", target] => {
-                vocab::config_target(target).map_or_else(Vec::new, |t| t.range.words())
-            }
+            ["set"] => check::target_names(),
+            ["set", target] => match vocab::config_target(target) {
+                Some(t) if !t.range.words().is_empty() => t.range.words(),
+                // A number: offer the value it has now, to edit.
+                Some(t) => known
+                    .config
+                    .iter()
+                    .filter(|(name, _)| name == t.name)
+                    .map(|(_, v)| v.as_str())
+                    .collect(),
+                None => Vec::new(),
+            },
             ["optimizer"] => vocab::names(vocab::OPTIMIZERS).collect(),
             ["callback"] => vocab::names(vocab::CALLBACKS).collect(),
             ["patch"] => std::iter::once("data")
@@ -91,12 +103,22 @@ impl Completer for LineHelper {
             ["patch", "data"] => vocab::names(vocab::DATA_PATCHES).collect(),
             ["fix"] => vec!["modes", "line"],
             ["fix", "line"] => {
-                owned = (1..=known.code_lines).map(|n| n.to_string()).collect();
+                owned = (1..=known.code.len()).map(|n| n.to_string()).collect();
                 owned.iter().map(String::as_str).collect()
             }
+            // `fix line N <Tab>`: the line as it is now, to edit.
+            ["fix", "line", n] if start == pos => n
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| known.code.get(i))
+                .map(|line| line.trim())
+                .into_iter()
+                .collect(),
             ["diagnose"] => vocab::DIAGNOSES.to_vec(),
             ["play"] => known.task_ids.iter().map(String::as_str).collect(),
             ["help"] => command::WORDS.to_vec(),
+            ["help", "set"] => check::target_names(),
             _ => Vec::new(),
         };
         let prefix = &before[start..];
@@ -105,7 +127,12 @@ impl Completer for LineHelper {
             .filter(|o| o.starts_with(prefix))
             .map(|o| Pair {
                 display: o.to_string(),
-                replacement: format!("{o} "),
+                // A word is followed by a space; a line of code is left to edit.
+                replacement: if o.contains(' ') || o.contains('(') {
+                    o.to_string()
+                } else {
+                    format!("{o} ")
+                },
             })
             .collect();
         Ok((start, pairs))
@@ -172,8 +199,39 @@ impl Game {
             .collect()
     }
 
+    /// Print `text`, prose wrapped to the terminal (tables and charts already fit).
     fn say(&self, text: &str) {
-        println!("{text}");
+        println!("{}", self.style.wrap(text, ""));
+    }
+
+    /// What completion offers, brought up to date with the episode.
+    fn refresh_known(&self) {
+        let Ok(mut known) = self.known.lock() else {
+            return;
+        };
+        let Some(ep) = self.session.episode() else {
+            known.code.clear();
+            known.config.clear();
+            return;
+        };
+        known.code = if ep.available_actions().contains(&"fix_code") {
+            ep.program().render().lines().map(str::to_string).collect()
+        } else {
+            Vec::new()
+        };
+        known.config = match serde_json::to_value(ep.config()) {
+            Ok(Value::Object(map)) => map
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, text)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
     }
 
     fn welcome(&self) {
@@ -187,9 +245,15 @@ impl Game {
             &|id| self.progress.best(id),
             s,
         ));
+        let start = match self.next_task() {
+            Some(task) => format!("Type {} to begin", s.accent(&format!("play {task}"))),
+            None => format!(
+                "Every task is solved. Try other seeds, e.g. {}",
+                s.accent("play task_004 7")
+            ),
+        };
         self.say(&format!(
-            "\nType {} to begin ({} for all commands, Tab completes).",
-            s.accent("play task_001"),
+            "\n{start} ({} for all commands, Tab completes).",
             s.accent("help")
         ));
     }
@@ -206,9 +270,6 @@ impl Game {
         let Some(ep) = self.session.episode() else {
             return Err("no episode started".into());
         };
-        if let Ok(mut known) = self.known.lock() {
-            known.code_lines = ep.program().line_count();
-        }
         let s = &self.style;
         let f = &ep.task().file;
         let obs = ep.observation();
@@ -229,7 +290,10 @@ impl Game {
             format!("{} {}", s.accent("Notes:"), obs.notes),
         ];
         if let Some(log) = obs.error_log {
-            text.push(format!("{}\n{}", s.accent("Error log:"), s.bad(log)));
+            text.push(s.accent("Error log:"));
+            for line in log.lines() {
+                text.push(s.wrap(&s.bad(line), "  "));
+            }
         }
         text.push(format!(
             "GPU memory: {:.1} / {:.1} GB",
@@ -248,8 +312,16 @@ impl Game {
     }
 
     fn act(&mut self, request: crate::env::ActionRequest) {
-        let kind = request.action_type.clone();
-        let before = self.session.episode().map(|e| e.run().clone());
+        let Some(ep) = self.session.episode() else {
+            return;
+        };
+        // A slip costs nothing: whatever can be checked here is, before a step is spent.
+        if let Err(slip) = check::check(&request, ep) {
+            self.say(&self.style.warn(&format!("✗ {slip} (no step used)")));
+            return;
+        }
+        let before = outcome::Before::of(ep);
+        let previous = ep.run().clone();
         let replies = self.send(json!({"type": "step", "data": request}));
         if let Some(err) = error_of(&replies) {
             self.say(&self.style.warn(&err));
@@ -263,42 +335,47 @@ impl Game {
             return;
         };
         let s = &self.style;
-        let invalid = data["info"]["invalid"].as_bool().unwrap_or(false);
-        let message = data["observation"]["message"].as_str().unwrap_or_default();
         let mut text = Vec::new();
-        if invalid {
+        if data["info"]["invalid"].as_bool().unwrap_or(false) {
+            // Only a hand-typed protocol action gets here: answer in its words.
+            let message = data["observation"]["message"].as_str().unwrap_or_default();
             text.push(s.warn(&format!("✗ {message}")));
         } else {
-            match kind.as_str() {
+            let stopped = self.live.stopped_by_user;
+            match request.action_type.as_str() {
                 "inspect_gradients" => text.push(render::gradients(ep.run(), s)),
                 "inspect_data_batch" => text.push(render::data(ep.run(), s)),
                 "inspect_model_modes" => text.push(render::modes(ep.run(), s)),
                 "inspect_model_weights" => text.push(render::weights(ep.run(), s)),
                 "inspect_code" => text.push(render::code(ep, s)),
                 "restart_run" => {
-                    if self.live.stopped_by_user {
+                    if stopped {
                         text.push(s.warn("Run stopped (Ctrl-C)."));
                     }
-                    text.push(render::curves(ep.run(), before.as_ref(), s));
-                    self.previous_run = before;
+                    text.push(render::curves(ep.run(), Some(&previous), s));
+                    self.previous_run = Some(previous);
                 }
                 _ => {}
             }
-            let verdict_ok = data["info"]["verdict"]["recovered"].as_bool();
-            let line = match verdict_ok {
-                Some(true) => s.good(message),
-                Some(false) => s.warn(message),
-                None => message.to_string(),
-            };
-            text.push(line);
+            let verdict = data["info"].get("verdict");
+            text.extend(outcome::describe(
+                &request, &before, ep, verdict, stopped, s,
+            ));
         }
         let reward = data["reward"].as_f64().unwrap_or(0.0);
-        text.push(s.dim(&format!(
-            "reward {reward:+.2} · total {:+.2} · step {}/{}",
-            ep.total_reward(),
-            ep.step_count(),
-            ep.task().file.max_steps
-        )));
+        text.push(format!(
+            "{} {}",
+            s.paint(
+                &format!("reward {reward:+.2}"),
+                outcome::reward_tone(reward)
+            ),
+            s.dim(&format!(
+                "· total {:+.2} · step {}/{}",
+                ep.total_reward(),
+                ep.step_count(),
+                ep.task().file.max_steps
+            ))
+        ));
         self.say(&text.join("\n"));
         if data["done"].as_bool().unwrap_or(false) {
             self.finish();
@@ -314,9 +391,13 @@ impl Game {
         let task = ep.task().clone();
         let d = &task.file.debrief;
         let ending = if ep.is_truncated() {
-            "Out of steps."
+            format!(
+                "Out of steps ({} of {}): the episode is over.",
+                ep.step_count(),
+                task.file.max_steps
+            )
         } else {
-            "Episode over."
+            "Episode over.".to_string()
         };
         let mut text = vec![
             String::new(),
@@ -328,11 +409,15 @@ impl Game {
             render::grade(&grade, s),
             String::new(),
             s.strong("Debrief"),
-            format!("{} {}", s.accent("The bug:"), d.bug),
+            s.wrap(&format!("{} {}", s.accent("The bug:"), d.bug), "  "),
             s.accent("The signs:"),
         ];
-        text.extend(d.signs.iter().map(|sign| format!("  • {sign}")));
-        text.push(format!("{} {}", s.accent("The fix:"), d.fix));
+        text.extend(
+            d.signs
+                .iter()
+                .map(|sign| s.wrap(&format!("  • {sign}"), "    ")),
+        );
+        text.push(s.wrap(&format!("{} {}", s.accent("The fix:"), d.fix), "  "));
         if let Some(r) = &d.reference {
             text.push(s.dim(&format!("Read more: {r}")));
         }
@@ -383,6 +468,62 @@ impl Game {
         true
     }
 
+    /// What the player can do now, in the REPL's commands.
+    fn actions_now(&self, ep: &crate::env::Episode) -> String {
+        let s = &self.style;
+        if ep.is_done() {
+            return format!(
+                "This episode is over: {} or {} starts another.",
+                s.accent("next"),
+                s.accent("play <task>")
+            );
+        }
+        let available = ep.available_actions();
+        let usage = |kind: &str| match kind {
+            "modify_config" => "set <target> <value>",
+            "add_callback" => "callback <name>",
+            "replace_optimizer" => "optimizer <name>",
+            "patch_data_loader" => "patch data [<patch>]",
+            "fix_model_mode" => "fix modes",
+            "fix_code" => "fix line <n> <code>",
+            "restart_run" => "restart",
+            "mark_diagnosed" => "diagnose <label>",
+            _ => "",
+        };
+        let mut now = vec![format!(
+            "inspect {}",
+            command::inspect_targets()
+                .map(|(w, _)| w)
+                .collect::<Vec<_>>()
+                .join("|")
+        )];
+        now.extend(
+            available
+                .iter()
+                .map(|k| usage(k))
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+        );
+        let mut lines = vec![s.strong("You can now:")];
+        lines.extend(now.iter().map(|u| format!("  {}", s.accent(u))));
+        let mut later = Vec::new();
+        if !available.contains(&"fix_code") {
+            later.push(format!(
+                "  {} after {}",
+                s.accent("fix line <n> <code>"),
+                s.accent("inspect code")
+            ));
+        }
+        if !available.contains(&"restart_run") {
+            later.push(format!("  {} after a change", s.accent("restart")));
+        }
+        if !later.is_empty() {
+            lines.push(s.strong("Later:"));
+            lines.extend(later);
+        }
+        lines.join("\n")
+    }
+
     /// Handle one line; false to quit.
     fn line(&mut self, line: &str) -> bool {
         let command = match command::parse(line) {
@@ -396,29 +537,19 @@ impl Game {
         let s = self.style;
         match command {
             Command::Quit => return false,
-            Command::Help(None) => {
-                let lines: Vec<String> = command::help()
-                    .iter()
-                    .map(|(usage, what)| format!("  {:<44} {}", s.accent(usage), what))
-                    .collect();
-                self.say(&format!(
-                    "Commands:\n{}\nDiagnosis labels: {}",
-                    lines.join("\n"),
-                    vocab::DIAGNOSES.join(", ")
-                ));
-            }
-            Command::Help(Some(word)) => {
-                let matching: Vec<String> = command::help()
-                    .iter()
-                    .filter(|(usage, _)| usage.split_whitespace().next() == Some(word.as_str()))
-                    .map(|(usage, what)| format!("{}\n  {what}", s.accent(usage)))
-                    .collect();
-                if matching.is_empty() {
-                    self.say(&s.warn(&format!("no command '{word}' (help lists them all)")));
-                } else {
-                    self.say(&matching.join("\n"));
+            Command::Help(None) => self.say(&help::overview(&s)),
+            Command::Help(Some(word)) => match help::topic(&word, self.session.episode(), &s) {
+                Some(text) => self.say(&text),
+                None => {
+                    let head = word.split_whitespace().next().unwrap_or_default();
+                    let hint = command::suggest(head)
+                        .map(|w| format!("; did you mean '{w}'?"))
+                        .unwrap_or_default();
+                    self.say(&s.warn(&format!(
+                        "no command '{head}'{hint} (`help` lists them all)"
+                    )));
                 }
-            }
+            },
             Command::Tasks => self.say(&render::task_list(
                 self.session.tasks(),
                 &|id| self.progress.best(id),
@@ -435,7 +566,9 @@ impl Game {
                         self.say(&s.bad(&why));
                     }
                 }
-                None => self.say(&s.good("Every task solved.")),
+                None => {
+                    self.say(&s.good("Every task solved. Try other seeds: play <task> <seed>."))
+                }
             },
             Command::Action(req) => {
                 if self.need_episode() {
@@ -461,9 +594,7 @@ impl Game {
                         s.warn("train.py is not open yet: `inspect code` first.")
                     }
                     Command::Code => render::code(ep, &s),
-                    Command::Actions => {
-                        format!("Available now: {}", ep.available_actions().join(", "))
-                    }
+                    Command::Actions => self.actions_now(ep),
                     Command::Grade => render::grade(&ep.grade(), &s),
                     _ => format!(
                         "{} · seed {} · step {}/{} · total reward {:+.2} · score so far {:.2}{}",
@@ -479,6 +610,7 @@ impl Game {
                 self.say(&text);
             }
         }
+        self.refresh_known();
         true
     }
 }
@@ -515,7 +647,7 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
     }
     let known = Arc::new(Mutex::new(Known {
         task_ids: tasks.ids(),
-        code_lines: 0,
+        ..Known::default()
     }));
     let progress = Progress::load();
     let mut game = Game {
@@ -541,12 +673,16 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
                 eprintln!("error: {why}");
                 return 2; // a task named on the command line must exist
             }
+            game.refresh_known();
         }
         None => game.welcome(),
     }
     let history = Progress::history_path();
     let mut input = if interactive {
-        match Editor::new() {
+        let config = rustyline::Config::builder()
+            .completion_type(rustyline::CompletionType::List)
+            .build();
+        match Editor::with_config(config) {
             Ok(mut editor) => {
                 editor.set_helper(Some(LineHelper {
                     known,

@@ -19,8 +19,9 @@ fn a_piped_session_prints_a_complete_transcript() {
         "trainwreck> inspect gradients",
         "exploding",
         "trainwreck> set lr 1e-3",
-        "Set learning_rate = 0.001.",
-        "The run recovered.",
+        "Set learning_rate = 0.001 (was 0.3). `restart` trains with it.",
+        "The run recovered:",
+        "✓ final val_accuracy",
         "Diagnosis 'lr_too_high' is right.",
         "Episode over. Score 1.00",
         "Debrief",
@@ -80,8 +81,8 @@ fn a_terminal_session_plays_task_001_to_the_debrief() {
     session.expect("trainwreck> ").unwrap();
     for (line, answer) in [
         ("inspect gradients", "exploding"),
-        ("set lr 1e-3", "Set learning_rate = 0.001."),
-        ("restart", "The run recovered."),
+        ("set lr 1e-3", "Set learning_rate = 0.001"),
+        ("restart", "The run recovered:"),
         ("diagnose lr_too_high", "Debrief"),
     ] {
         session.send_line(line).unwrap();
@@ -108,16 +109,22 @@ fn ctrl_c_during_a_watched_run_stops_the_run_not_the_game() {
     session.expect("trainwreck> ").unwrap();
     // Lines are typed as a keyboard does: Enter is a carriage return.
     session.send("set lr 1e-3\r").unwrap();
-    session.expect("Set learning_rate = 0.001.").unwrap();
+    session.expect("Set learning_rate = 0.001").unwrap();
     session.send("restart\r").unwrap();
     session.expect("training").unwrap();
     // A watched run takes about a second (paced per epoch); interrupt it early.
     std::thread::sleep(Duration::from_millis(400));
     session.send("\u{3}").unwrap();
     session.expect("Run stopped (Ctrl-C).").unwrap();
-    session.expect("The run stopped after epoch").unwrap();
+    session.expect("You stopped the run after epoch").unwrap();
+    session.expect("still waiting for a full run").unwrap();
     session.send("status\r").unwrap();
     session.expect("step 2/20").unwrap();
+    // The change is still pending: `restart` runs it without typing it again.
+    session.send("restart\r").unwrap();
+    let found = session.expect("step 3/20").unwrap();
+    let text = String::from_utf8_lossy(found.before());
+    assert!(text.contains("The run recovered:"), "{text}");
     // The recording is flushed line by line: the stop is in it already.
     let text = std::fs::read_to_string(&record).unwrap();
     assert!(text.contains(r#""event":"training_stopped""#), "{text}");
@@ -138,4 +145,133 @@ fn ctrl_c_during_a_watched_run_stops_the_run_not_the_game() {
         verdict.contains("1 episode replayed, 0 diverged, 0 unusable"),
         "{verdict}"
     );
+}
+
+#[test]
+fn slips_of_the_keyboard_cost_no_step() {
+    let out = trainwreck()
+        .args(["--task", "task_006", "--seed", "0", "--color", "never"])
+        .env("COLUMNS", "200")
+        .write_stdin(
+            "set lr abc\ndiagnose foo\noptimizer rmsprop\ncallback foo\nfix line 12 foo bar baz\n\
+             restart\nset learnin_rate 0.1\ninspect code\nfix line 14 model.zero_grad()\nstatus\n",
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "✗ learning_rate must be a number in [1e-6, 10], got 'abc' (no step used)",
+        "✗ unknown diagnosis 'foo'",
+        "✗ unknown optimizer 'rmsprop' (known: sgd, adam) (no step used)",
+        "✗ unknown callback 'foo'",
+        "✗ open train.py first",
+        "✗ nothing has changed since the last run",
+        "did you mean 'learning_rate'?",
+        // What was typed is never silently rewritten.
+        "Line 14 is now `optimizer.zero_grad()`. You typed `model.zero_grad()`, which does the same here",
+        // Two steps: inspect code and the fix; every slip was free.
+        "step 2/30",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    // The REPL speaks its own commands, never the protocol's.
+    for protocol in [
+        "restart_run",
+        "fix_code",
+        "modify_config",
+        "mark_diagnosed",
+        "send a reset",
+    ] {
+        assert!(!text.contains(protocol), "{protocol} leaked into:\n{text}");
+    }
+}
+
+/// The visible text of a terminal screen line: escape sequences removed.
+fn visible(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                for next in chars.by_ref() {
+                    if next != '[' && ('@'..='~').contains(&next) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c != '\r' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every table in `text` has its right border in one column on every line.
+fn assert_borders_align(text: &str) {
+    let mut table: Vec<String> = Vec::new();
+    let mut tables = 0;
+    for line in text.lines().map(visible) {
+        let trimmed = line.trim_end();
+        if trimmed.starts_with('┌') {
+            table.clear();
+        }
+        if ['┌', '│', '╞', '├', '└']
+            .iter()
+            .any(|c| trimmed.starts_with(*c))
+        {
+            table.push(trimmed.to_string());
+        }
+        if trimmed.starts_with('└') {
+            tables += 1;
+            let widths: Vec<usize> = table.iter().map(|l| l.chars().count()).collect();
+            assert!(
+                widths.iter().all(|w| *w == widths[0]),
+                "ragged right border {widths:?}:\n{}",
+                table.join("\n")
+            );
+            let right: Vec<char> = table.iter().filter_map(|l| l.chars().last()).collect();
+            assert!(
+                right.iter().all(|c| ['┐', '│', '╡', '┤', '┘'].contains(c)),
+                "right border broken: {right:?}"
+            );
+            table.clear();
+        }
+    }
+    assert!(tables >= 3, "expected tables in:\n{text}");
+}
+
+#[test]
+fn a_coloured_terminal_session_keeps_every_table_aligned() {
+    let data = scratch("pty-colour");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_trainwreck"));
+    cmd.args(["--task", "task_005", "--seed", "2", "--color", "always"])
+        .env("TRAINWRECK_DATA_DIR", &data)
+        .env("TERM", "xterm-256color");
+    let mut session = expectrl::Session::spawn(cmd).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    session.expect("trainwreck> ").unwrap();
+    let mut screen = String::new();
+    for (line, answer) in [
+        ("inspect gradients", "reward"),
+        ("inspect modes", "reward"),
+        ("inspect data", "reward"),
+        ("inspect weights", "reward"),
+        ("tasks", "task_006"),
+        ("fix modes", "reward"),
+        ("restart", "reward"),
+        ("diagnose batchnorm_eval_mode", "Debrief"),
+    ] {
+        session.send(format!("{line}\r")).unwrap();
+        let found = session.expect(answer).unwrap();
+        screen.push_str(&String::from_utf8_lossy(found.before()));
+        screen.push_str(&String::from_utf8_lossy(found.as_bytes()));
+    }
+    let found = session.expect("trainwreck> ").unwrap();
+    screen.push_str(&String::from_utf8_lossy(found.before()));
+    assert!(screen.contains("\u{1b}["), "colour was on");
+    assert_borders_align(&screen);
+    session.send("quit\r").unwrap();
+    session.expect(expectrl::Eof).unwrap();
 }

@@ -43,7 +43,7 @@ fn env_size(name: &str) -> Option<usize> {
 impl Style {
     /// Colour on a terminal unless NO_COLOR is set; `--color` overrides. The
     /// size is the terminal's, or `COLUMNS`×`LINES` (default 80×24) when
-    /// stdout is not a terminal.
+    /// stdout is not a terminal or the terminal does not say.
     pub fn detect(choice: ColorChoice) -> Self {
         let tty = std::io::stdout().is_terminal();
         let color = match choice {
@@ -51,14 +51,16 @@ impl Style {
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         };
-        let (height, width) = if tty {
-            let (rows, cols) = console::Term::stdout().size();
-            (rows as usize, cols as usize)
-        } else {
-            (
+        // A terminal that reports no size (a bare pty) counts as not knowing it.
+        let reported = console::Term::stdout()
+            .size_checked()
+            .filter(|(rows, cols)| tty && *rows > 0 && *cols > 0);
+        let (height, width) = match reported {
+            Some((rows, cols)) => (usize::from(rows), usize::from(cols)),
+            None => (
                 env_size("LINES").unwrap_or(24),
                 env_size("COLUMNS").unwrap_or(80),
-            )
+            ),
         };
         Style {
             color,
