@@ -22,6 +22,7 @@ import sys
 from typing import Callable, Sequence
 
 from trainwreck import Client
+from trainwreck.agents import find_code_fix
 
 SYSTEM_PROMPT = """You are debugging a neural-network training run that went wrong.
 Each turn you see the run as text: curves (one number per epoch, '-' where missing), the config,
@@ -37,6 +38,8 @@ batchnorm_eval_mode, code_bug, scheduler_misconfigured, exploding_gradients,
 unnormalized_inputs, label_noise, nan_in_data, bad_weight_init."""
 
 Model = Callable[[Sequence[dict]], str]
+_NOT_FIXES = {"inspect_gradients", "inspect_data_batch", "inspect_model_modes", "inspect_model_weights",
+              "inspect_code", "restart_run", "mark_diagnosed"}
 _ACTION = re.compile(r"ACTION:\s*(\{.*\})")
 
 
@@ -67,10 +70,22 @@ class StubModel:
         for kind in ("inspect_gradients", "inspect_data_batch", "inspect_model_modes"):
             if kind not in done:
                 return say(f"I have not looked at {kind[8:]} yet.", {"action_type": kind})
-        label, fix = self.diagnose(seen)
+        # A fix whose re-run did not recover was aimed at a symptom: read the code.
+        if "has not recovered" in seen:
+            label, fix = "code_bug", None
+        else:
+            label, fix = self.diagnose(seen)
+        if label == "code_bug":
+            if "inspect_code" not in done:
+                return say("Nothing else explains it; reading train.py.", {"action_type": "inspect_code"})
+            code = "\n".join(m.group(1) for m in re.finditer(r"^ ?\d+ (.*)$", seen, re.M))
+            found = find_code_fix(code)
+            if found is not None:
+                fix = {"action_type": "fix_code", "line": found[0], "replacement": found[1]}
+        last = parse_action(done)
         if fix is not None and json.dumps(fix) not in done:
             return say(f"This looks like {label}; fixing it.", fix)
-        if fix is not None and "restart_run" not in done and "restart_run" in view:
+        if last is not None and last["action_type"] not in _NOT_FIXES and "restart_run" in view:
             return say("Re-running training to check the fix.", {"action_type": "restart_run"})
         return say(f"The root cause is {label}.", {"action_type": "mark_diagnosed", "diagnosis": label})
 

