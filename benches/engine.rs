@@ -63,5 +63,102 @@ fn inspect_step(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, resets, events, inspect_step);
+/// Runs at the edge of the work budget (docs/PERFORMANCE.md): one per kind
+/// of work that can dominate a run, each for as many epochs as the budget
+/// admits. The slowest of them is the slowest run a player or a task file can
+/// start.
+fn budget_edges(c: &mut Criterion) {
+    use trainwreck::sim::{self, ConfigValue, DataSpec, Program, RunSpec, TrainConfig, budget};
+    let data = |train: usize, val: usize, features: usize, classes: usize| -> Option<DataSpec> {
+        toml::from_str(&format!(
+            "train_samples = {train}\nval_samples = {val}\nfeatures = {features}\ninformative = {}\nclasses = {classes}\nclass_separation = 3.0",
+            features.min(8)
+        ))
+        .ok()
+    };
+    let n = ConfigValue::Number;
+    let word = |w: &str| ConfigValue::Text(w.into());
+    /// A name, the data, and the config changes from the defaults.
+    type Shape<'a> = (&'a str, Option<DataSpec>, Vec<(&'a str, ConfigValue)>);
+    let shapes: Vec<Shape> = vec![
+        (
+            "wide_deep",
+            data(256, 128, 20, 4),
+            vec![("hidden_dim", n(128.0)), ("num_layers", n(8.0))],
+        ),
+        (
+            "wide_deep_bn_dropout",
+            data(256, 128, 20, 4),
+            vec![
+                ("hidden_dim", n(128.0)),
+                ("num_layers", n(8.0)),
+                ("batch_norm", ConfigValue::Bool(true)),
+                ("dropout_rate", n(0.5)),
+            ],
+        ),
+        (
+            "batch_1_adam",
+            data(256, 128, 20, 4),
+            vec![
+                ("batch_size", n(1.0)),
+                ("optimizer", word("adam")),
+                ("hidden_dim", n(64.0)),
+            ],
+        ),
+        (
+            "augmentation_big_data",
+            data(2000, 100, 64, 4),
+            vec![
+                ("augmentation_noise", n(1.0)),
+                ("hidden_dim", n(2.0)),
+                ("num_layers", n(2.0)),
+            ],
+        ),
+        (
+            "tiny_net_batch_1_big_data",
+            data(2000, 100, 64, 4),
+            vec![
+                ("hidden_dim", n(2.0)),
+                ("num_layers", n(2.0)),
+                ("batch_size", n(1.0)),
+            ],
+        ),
+        ("largest_data_default_net", data(2000, 1000, 64, 10), vec![]),
+    ];
+    let mut group = c.benchmark_group("budget_edge");
+    group.sample_size(10);
+    for (name, data, pairs) in shapes {
+        let Some(data) = data else { continue };
+        let mut config = TrainConfig::default();
+        for (target, value) in &pairs {
+            let _ = config.set(target, value);
+        }
+        let program = Program::standard();
+        let mut epochs = 100;
+        while epochs > 1 {
+            let _ = config.set("epochs", &ConfigValue::Number(f64::from(epochs)));
+            if budget::check(&data, &config, &program).is_ok() {
+                break;
+            }
+            epochs -= 1;
+        }
+        let spec = RunSpec {
+            data,
+            patches: Vec::new(),
+            config,
+            program,
+            seed: 42,
+        };
+        group.bench_function(format!("{name}_{epochs}_epochs"), |b| {
+            b.iter(|| {
+                sim::run(black_box(&spec), &mut sim::Unobserved)
+                    .epochs
+                    .len()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, resets, events, inspect_step, budget_edges);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod behaviour;
+pub mod budget;
 pub mod config;
 pub mod data;
 pub mod model;

@@ -397,6 +397,18 @@ fn check_walk_step(step: &WalkStep, at: &FieldPath, problems: &mut Vec<Problem>)
     }
 }
 
+/// A task's run must fit the work budget every player run is held to.
+fn over_budget(scenario: &Scenario, file: &TaskFile, index: usize) -> Option<Problem> {
+    let err =
+        crate::sim::budget::check(&scenario.data, &scenario.config, &scenario.program).err()?;
+    let at = if file.variants.is_empty() {
+        FieldPath(vec!["data".into()])
+    } else {
+        FieldPath(vec!["variants".into(), index.into()])
+    };
+    Some(problem(at, err.to_string()))
+}
+
 /// Everything `serde` cannot check: vocabulary, ranges, sums, and that every
 /// variant resolves.
 pub fn validate(file: &TaskFile) -> Vec<Problem> {
@@ -521,8 +533,9 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     }
     let variants = file.variants.len().max(1);
     for index in 0..variants {
-        if let Err(problems) = resolve(file, index) {
-            p.extend(problems);
+        match resolve(file, index) {
+            Err(problems) => p.extend(problems),
+            Ok(scenario) => p.extend(over_budget(&scenario, file, index)),
         }
         if let Some(v) = file.variants.get(index) {
             let at = root.with("variants").with(index);

@@ -137,3 +137,127 @@ fn an_over_long_repl_line_is_skipped_and_the_game_goes_on() {
     assert!(text.contains("trainwreck> tasks\n"), "{text}");
     assert!(!text.contains("xxxx"), "the line was echoed: {text}");
 }
+
+/// The most expensive restart a player can ask for: refused before it runs.
+fn expensive_changes() -> Vec<Value> {
+    [
+        ("epochs", json!(100)),
+        ("batch_size", json!(1)),
+        ("hidden_dim", json!(128)),
+        ("num_layers", json!(8)),
+        ("optimizer", json!("adam")),
+    ]
+    .into_iter()
+    .map(|(target, value)| {
+        json!({"type": "step", "data": {"action_type": "modify_config", "target": target, "value": value}})
+    })
+    .collect()
+}
+
+#[test]
+fn a_run_over_the_work_budget_is_refused_saying_what_to_reduce() {
+    let mut lines = vec![json!({"type": "reset", "data": {"task_id": "task_004", "seed": 0}})];
+    lines.extend(expensive_changes());
+    lines.push(json!({"type": "step", "data": {"action_type": "restart_run"}}));
+    lines.push(json!({"type": "state"}));
+    let replies = serve(&[], &lines);
+    let restart = &replies[replies.len() - 2];
+    assert_eq!(restart["data"]["info"]["invalid"], true, "{restart}");
+    let message = restart["data"]["observation"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("over the budget of 2.0 billion"),
+        "{message}"
+    );
+    assert!(message.contains("raise batch_size (now 1"), "{message}");
+    assert!(
+        message.contains("reduce hidden_dim (now 128) or num_layers (now 8)"),
+        "{message}"
+    );
+    // No run happened: still the reset's run.
+    assert_eq!(replies.last().unwrap()["data"]["run_id"], "task_004-s0-r0");
+}
+
+#[test]
+fn a_task_file_over_the_work_budget_is_refused_with_its_location() {
+    // Issue 11: a task with 2,000 training rows and 64 features ran 88 s per reset.
+    let dir = crate::scratch("budget-task");
+    let text = std::fs::read_to_string("tasks/task_001.toml")
+        .unwrap()
+        .replace("task_001", "huge_data")
+        .replace("train_samples = 256", "train_samples = 2000")
+        .replace("val_samples = 128", "val_samples = 1000")
+        .replace("features = 10", "features = 64")
+        .replace(
+            "[config]\n",
+            "[config]\nepochs = 100\nhidden_dim = 64\nbatch_size = 4\n",
+        );
+    let file = dir.join("huge.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = crate::trainwreck()
+        .args(["tasks", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:", file.display())) && err.contains("over the budget"),
+        "{err}"
+    );
+    assert!(err.contains("raise batch_size (now 4"), "{err}");
+    assert!(err.contains("at most "), "{err}");
+}
+
+#[test]
+fn events_stream_while_the_run_goes_and_a_killed_recording_replays_as_cut_off() {
+    let dir = crate::scratch("kill");
+    let record = dir.join("killed.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trainwreck"))
+        .args(["--serve", "--events", "--record"])
+        .arg(&record)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let replies = lines_of(child.stdout.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    // A deliberately long but allowed run: a wide, deep net for 18 epochs.
+    let mut requests = vec![json!({"type": "reset", "data": {"task_id": "task_004", "seed": 0}})];
+    for (target, value) in [("hidden_dim", 128), ("num_layers", 8), ("epochs", 15)] {
+        requests.push(json!({"type": "step", "data": {"action_type": "modify_config", "target": target, "value": value}}));
+    }
+    requests.push(json!({"type": "step", "id": "long", "data": {"action_type": "restart_run"}}));
+    for r in &requests {
+        writeln!(stdin, "{r}").unwrap();
+    }
+    stdin.flush().unwrap();
+    // Read until the long run's first epoch arrives; its reply must not have.
+    let mut seen_reply = false;
+    loop {
+        let line = replies
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the long run's first epoch never arrived");
+        if line["id"] == "long" && line["type"] == "observation" {
+            seen_reply = true;
+            break;
+        }
+        if line["id"] == "long" && line["data"]["event"] == "training_progress" {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !seen_reply,
+        "the reply came before the run's first progress event"
+    );
+    let out = crate::trainwreck()
+        .arg("replay")
+        .arg(&record)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("unusable: cut off"), "{err}");
+    assert!(!err.contains("diverged"), "{err}");
+}
