@@ -34,6 +34,7 @@ pub struct Cli {
     #[arg(long, value_name = "ID")]
     pub task: Option<String>,
     /// Seed of the episode (which variant, which data, which init): a whole number, 0 or more.
+    /// With --serve: seeds the session's sequence of seeds for resets without one.
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Load more task files from this directory (repeatable).
@@ -105,6 +106,10 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Print the protocol's JSON Schema (draft 2020-12).
+    Schema,
+    /// Play every task × seed with an agent and print a leaderboard.
+    Eval(crate::eval::EvalArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -178,6 +183,22 @@ pub fn run(cli: Cli) -> i32 {
             };
             replay_all(&tasks, &paths, walkthroughs, format, junit.as_deref())
         }
+        Some(Command::Schema) => match serde_json::to_string_pretty(&crate::schema::document()) {
+            Ok(text) => {
+                println!("{text}");
+                0
+            }
+            Err(e) => {
+                eprintln!("error: cannot print the schema: {e}");
+                1
+            }
+        },
+        Some(Command::Eval(args)) => {
+            let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
+                return 2;
+            };
+            crate::eval::run(tasks, &args)
+        }
         None => {
             let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
                 return 2;
@@ -192,8 +213,11 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
+    // Gymnasium-like: seedless resets draw from the session's own sequence,
+    // seeded by --seed or, without it, from entropy; recorded so replay agrees.
+    let session_seed = cli.seed.unwrap_or_else(rand::random);
     let recorder = match &cli.record {
-        Some(path) => match Recorder::create(path, &tasks, None, cli.events) {
+        Some(path) => match Recorder::create_seeded(path, &tasks, None, cli.events, session_seed) {
             Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("error: cannot record to {}: {e}", path.display());
@@ -202,7 +226,8 @@ fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
         },
         None => None,
     };
-    let mut session = Session::new(tasks, Box::new(SystemClock::default()), cli.events);
+    let mut session =
+        Session::new(tasks, Box::new(SystemClock::default()), cli.events).seeded(session_seed);
     session.set_float_digits(cli.float_digits.map(usize::from));
     match crate::serve::serve(&mut session, recorder) {
         Ok(()) => 0,

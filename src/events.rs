@@ -17,20 +17,21 @@ pub const EVENT_NAMES: [&str; 5] = [
 ];
 
 /// Final metrics of a completed run. Non-finite values serialise as null.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FinalMetricsPayload {
     pub train_loss: Option<f64>,
     pub val_loss: Option<f64>,
     pub val_accuracy: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TrainingEvent {
     TrainingStarted {
         run_id: String,
         task_id: String,
         num_epochs: usize,
+        #[schemars(with = "crate::sim::TrainConfig")]
         config: Value,
         /// ISO 8601, UTC. Volatile: replays compare its type, not its value.
         start_time: String,

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod env;
+pub mod eval;
 pub mod events;
 pub mod files;
 pub mod pipe;
@@ -16,6 +17,7 @@ pub mod repl;
 pub mod replay;
 pub mod report;
 pub mod rounding;
+pub mod schema;
 pub mod serve;
 pub mod session;
 pub mod sim;

@@ -10,7 +10,7 @@ use serde_json::Value;
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Error codes: the origin's four, then ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// Not JSON, or not UTF-8.
@@ -91,7 +91,7 @@ pub const REQUEST_TYPES: [&str; 10] = [
     "unsubscribe",
 ];
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetData {
     #[serde(default)]
@@ -105,7 +105,7 @@ pub struct ResetData {
 pub struct Empty {}
 
 /// How `render` shows the observation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RenderFormat {
     /// Compact plain text for language models (see `render_text`).
@@ -113,7 +113,7 @@ pub enum RenderFormat {
     Text,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenderData {
     #[serde(default)]
@@ -207,6 +207,7 @@ fn validation(err: serde_path_to_error::Error<serde_json::Error>, prefix: &str) 
         Some(at) => message[..at].to_string(),
         None => message,
     };
+    let message = in_game_words(&message);
     ProtocolError {
         code: ErrorCode::ValidationError,
         message: if field.is_empty() {
@@ -216,6 +217,28 @@ fn validation(err: serde_path_to_error::Error<serde_json::Error>, prefix: &str) 
         },
         field: (!field.is_empty()).then_some(field),
     }
+}
+
+/// serde's wording where it leaks Rust: say what the game accepts instead.
+fn in_game_words(message: &str) -> String {
+    const PLAIN: [(&str, &str); 4] = [
+        (
+            "data did not match any variant of untagged enum ConfigValue",
+            "expected a number, a string or true/false",
+        ),
+        (
+            "data did not match any variant of untagged enum EventSelection",
+            "expected \"all\" or a list of event names",
+        ),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        ("expected usize", "expected a whole number from 0"),
+    ];
+    PLAIN
+        .iter()
+        .fold(message.to_string(), |m, (rust, game)| m.replace(rust, game))
 }
 
 fn typed<T: for<'de> Deserialize<'de>>(data: Value) -> Result<T, ProtocolError> {
@@ -359,6 +382,23 @@ mod tests {
 
     fn code(line: &str) -> ErrorCode {
         parse_line(line.as_bytes()).unwrap_err().1.code
+    }
+
+    #[test]
+    fn errors_speak_the_games_words_not_rusts() {
+        let message = |line: &str| parse_line(line.as_bytes()).unwrap_err().1.message;
+        assert!(
+            message(r#"{"type":"reset","data":{"seed":18446744073709551616}}"#)
+                .ends_with("expected a whole number from 0 to 18446744073709551615")
+        );
+        assert!(
+            message(r#"{"type":"reset","data":{"seed":-1}}"#)
+                .ends_with("expected a whole number from 0 to 18446744073709551615")
+        );
+        assert_eq!(
+            message(r#"{"type":"step","data":{"action_type":"modify_config","value":[1]}}"#),
+            "data.value: expected a number, a string or true/false"
+        );
     }
 
     #[test]

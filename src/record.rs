@@ -28,6 +28,9 @@ pub struct Header {
     /// Whether the session was subscribed to all events from the start.
     #[serde(default)]
     pub events: bool,
+    /// The seed of the session's sequence of seeds for seedless resets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_seed: Option<u64>,
 }
 
 /// One recorded line after the header.
@@ -74,6 +77,28 @@ impl Recorder {
         start: Option<(&str, u64)>,
         events: bool,
     ) -> io::Result<Self> {
+        Self::create_with(path, tasks, start, events, None)
+    }
+
+    /// As [`Recorder::create`], for a session whose seedless resets draw from
+    /// `session_seed`'s sequence.
+    pub fn create_seeded(
+        path: &Path,
+        tasks: &TaskSet,
+        start: Option<(&str, u64)>,
+        events: bool,
+        session_seed: u64,
+    ) -> io::Result<Self> {
+        Self::create_with(path, tasks, start, events, Some(session_seed))
+    }
+
+    fn create_with(
+        path: &Path,
+        tasks: &TaskSet,
+        start: Option<(&str, u64)>,
+        events: bool,
+        session_seed: Option<u64>,
+    ) -> io::Result<Self> {
         let mut file = File::create(path)?;
         let header = Header {
             format: FORMAT.into(),
@@ -86,6 +111,7 @@ impl Recorder {
             task_id: start.map(|(id, _)| id.to_string()),
             seed: start.map(|(_, seed)| seed),
             events,
+            session_seed,
         };
         writeln!(
             file,

@@ -401,10 +401,11 @@ fn replay_stream(reader: &mut impl BufRead, tasks: &TaskSet) -> Result<Verdict, 
         ));
     }
     let events = header.events;
+    let session_seed = header.session_seed.unwrap_or(0);
     let mut replayer = Replayer {
         tasks,
         header,
-        session: Session::new(tasks.clone(), Box::new(FixedClock), events),
+        session: Session::new(tasks.clone(), Box::new(FixedClock), events).seeded(session_seed),
         pending: None,
         produced: VecDeque::new(),
         request_line: 0,
@@ -592,6 +593,7 @@ mod tests {
             task_id: None,
             seed: None,
             events: false,
+            session_seed: None,
         };
         let mut lines = vec![serde_json::to_string(&header).unwrap()];
         let mut session = Session::new(tasks, Box::new(FixedClock), false);

@@ -16,6 +16,7 @@ use crate::protocol::{
     ResetData, error_reply, reply,
 };
 use crate::render_text::{self, Progress};
+use crate::sim::rng::SimRng;
 use crate::task::TaskSet;
 use serde::Serialize;
 use serde_json::Value;
@@ -40,6 +41,9 @@ impl Output for Vec<String> {
     }
 }
 
+/// The purpose string of the seed sequence (see `SimRng::new`).
+const SEED_STREAM: &str = "session-seeds";
+
 /// Whether to go on reading after a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
@@ -47,28 +51,105 @@ pub enum Control {
     Close,
 }
 
+/// A session is `Send`, so an evaluation can run one per thread.
 pub struct Session {
     tasks: TaskSet,
     episode: Option<Episode>,
     /// Why the last episode was abandoned, until the next reset.
     abandoned: Option<String>,
+    /// Where a reset without a seed gets its seed (Gymnasium-like: each such
+    /// reset plays a new episode, and the sequence is reproducible).
+    seeds: SimRng,
+    session_seed: u64,
+    /// The task of the last reset: a reset without a task plays it again.
+    last_task: Option<String>,
     subscriptions: BTreeSet<&'static str>,
-    clock: Box<dyn Clock>,
+    clock: Box<dyn Clock + Send>,
     /// Round floats in reply lines to this many significant figures.
     float_digits: Option<usize>,
 }
 
-#[derive(Serialize)]
-struct StepReply<'a> {
-    observation: crate::env::Observation<'a>,
-    reward: f64,
-    done: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    info: Option<&'a StepInfo>,
+/// Seeds drawn for seedless resets stay below this, so a person can retype them.
+const DRAWN_SEED_BOUND: usize = 1 << 32;
+
+/// The observation as sent: the engine's observation plus which episode it
+/// is (`seed`, `variant`), so any episode can be replayed.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ObservationOut<'a> {
+    #[serde(flatten)]
+    pub observation: crate::env::Observation<'a>,
+    /// The seed of this episode: `reset` with it replays the episode.
+    pub seed: u64,
+    /// The task variant the seed picked ("base" when the task has none).
+    pub variant: &'a str,
 }
 
-#[derive(Serialize)]
-struct TaskEntry<'a> {
+/// The `data` of an `observation` reply.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct StepReply<'a> {
+    pub observation: ObservationOut<'a>,
+    pub reward: f64,
+    pub done: bool,
+    /// Absent on the reply to `reset`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<&'a StepInfo>,
+}
+
+/// The `data` of a `state` reply.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct StateReply<'a> {
+    pub task_id: &'a str,
+    pub seed: u64,
+    pub variant: &'a str,
+    pub run_id: &'a str,
+    pub step_count: usize,
+    pub max_steps: usize,
+    pub done: bool,
+    pub terminated: bool,
+    pub truncated: bool,
+    pub total_reward: f64,
+    pub score: f64,
+    pub available_actions: Vec<&'static str>,
+    pub episode_state: crate::env::observation::EpisodeStateView<'a>,
+}
+
+/// The `data` of a `grade` reply.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct GradeReply<'a> {
+    pub task_id: &'a str,
+    pub score: f64,
+    pub breakdown: &'a [crate::env::grade::GradeItem],
+    pub steps: usize,
+    pub done: bool,
+    pub total_reward: f64,
+    /// The task's debrief (`bug`, `signs`, `fix`, `reference`) once done; null before.
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
+    pub debrief: Option<&'a crate::task::schema::Debrief>,
+}
+
+/// The `data` of a `render` reply.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct RenderReply {
+    pub format: RenderFormat,
+    /// The observation as compact text.
+    pub text: String,
+}
+
+/// The `data` of a `tasks` reply.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct TasksReply<'a> {
+    pub tasks: Vec<TaskEntry<'a>>,
+}
+
+/// The `data` of `subscribed` and `unsubscribed` replies.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct EventsReply {
+    /// The events subscribed to now.
+    pub events: Vec<&'static str>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct TaskEntry<'a> {
     id: &'a str,
     title: &'a str,
     summary: &'a str,
@@ -143,11 +224,16 @@ fn select(selection: &EventSelection) -> Result<Vec<&'static str>, ProtocolError
 }
 
 impl Session {
-    pub fn new(tasks: TaskSet, clock: Box<dyn Clock>, subscribe_all: bool) -> Self {
+    /// A session whose seedless resets draw from the sequence of session seed 0;
+    /// see [`Session::seeded`].
+    pub fn new(tasks: TaskSet, clock: Box<dyn Clock + Send>, subscribe_all: bool) -> Self {
         Session {
             tasks,
             episode: None,
             abandoned: None,
+            seeds: SimRng::new(0, SEED_STREAM),
+            session_seed: 0,
+            last_task: None,
             subscriptions: if subscribe_all {
                 EVENT_NAMES.into_iter().collect()
             } else {
@@ -162,6 +248,17 @@ impl Session {
     /// figures from now on; `None` sends them at full precision.
     pub fn set_float_digits(&mut self, digits: Option<usize>) {
         self.float_digits = digits;
+    }
+
+    /// Draw the seeds of seedless resets from `session_seed`'s sequence.
+    pub fn seeded(mut self, session_seed: u64) -> Self {
+        self.seeds = SimRng::new(session_seed, SEED_STREAM);
+        self.session_seed = session_seed;
+        self
+    }
+
+    pub fn session_seed(&self) -> u64 {
+        self.session_seed
     }
 
     pub fn tasks(&self) -> &TaskSet {
@@ -256,7 +353,9 @@ impl Session {
                 reply(
                     "subscribed",
                     id,
-                    serde_json::json!({ "events": self.subscribed() }),
+                    EventsReply {
+                        events: self.subscribed(),
+                    },
                 )
             }),
             Request::Unsubscribe(data) => {
@@ -271,7 +370,9 @@ impl Session {
                     reply(
                         "unsubscribed",
                         id,
-                        serde_json::json!({ "events": self.subscribed() }),
+                        EventsReply {
+                            events: self.subscribed(),
+                        },
                     )
                 })
             }
@@ -294,7 +395,8 @@ impl Session {
         live: &mut dyn EventSink,
         out: &mut dyn Output,
     ) -> Result<String, ProtocolError> {
-        let task = match &data.task_id {
+        let task_id = data.task_id.as_ref().or(self.last_task.as_ref());
+        let task = match task_id {
             Some(task_id) => self.tasks.get(task_id).ok_or_else(|| {
                 ProtocolError::new(
                     ErrorCode::UnknownTask,
@@ -308,7 +410,11 @@ impl Session {
                 ProtocolError::new(ErrorCode::ExecutionError, "no task is loaded")
             })?,
         };
-        let seed = data.seed.unwrap_or(0);
+        let seed = match data.seed {
+            Some(seed) => seed,
+            None => self.seeds.below(DRAWN_SEED_BOUND) as u64,
+        };
+        self.last_task = Some(task.id().to_string());
         let mut sink = Forward {
             live,
             subscriptions: &self.subscriptions,
@@ -323,7 +429,7 @@ impl Session {
             "observation",
             id,
             StepReply {
-                observation: episode.observation(),
+                observation: observe(episode),
                 reward: 0.0,
                 done: false,
                 info: None,
@@ -365,7 +471,7 @@ impl Session {
             "observation",
             id,
             StepReply {
-                observation: episode.observation(),
+                observation: observe(episode),
                 reward: f64::from(reward) / 1000.0,
                 done: episode.is_done(),
                 info: Some(&info),
@@ -379,20 +485,21 @@ impl Session {
         Ok(reply(
             "state",
             id,
-            serde_json::json!({
-                "task_id": episode.task().id(),
-                "seed": episode.seed(),
-                "run_id": observation.run_id,
-                "step_count": episode.step_count(),
-                "max_steps": episode.task().file.max_steps,
-                "done": episode.is_done(),
-                "terminated": episode.is_terminated(),
-                "truncated": episode.is_truncated(),
-                "total_reward": episode.total_reward(),
-                "score": episode.grade().score,
-                "available_actions": observation.available_actions,
-                "episode_state": observation.episode_state,
-            }),
+            StateReply {
+                task_id: episode.task().id(),
+                seed: episode.seed(),
+                variant: variant_name(episode),
+                run_id: observation.run_id,
+                step_count: episode.step_count(),
+                max_steps: episode.task().file.max_steps,
+                done: episode.is_done(),
+                terminated: episode.is_terminated(),
+                truncated: episode.is_truncated(),
+                total_reward: episode.total_reward(),
+                score: episode.grade().score,
+                available_actions: observation.available_actions,
+                episode_state: observation.episode_state,
+            },
         ))
     }
 
@@ -411,7 +518,10 @@ impl Session {
         Ok(reply(
             "render",
             id,
-            serde_json::json!({ "format": data.format, "text": text }),
+            RenderReply {
+                format: data.format,
+                text,
+            },
         ))
     }
 
@@ -421,15 +531,15 @@ impl Session {
         Ok(reply(
             "grade",
             id,
-            serde_json::json!({
-                "task_id": episode.task().id(),
-                "score": grade.score,
-                "breakdown": grade.breakdown,
-                "steps": episode.step_count(),
-                "done": episode.is_done(),
-                "total_reward": episode.total_reward(),
-                "debrief": episode.is_done().then(|| &episode.task().file.debrief),
-            }),
+            GradeReply {
+                task_id: episode.task().id(),
+                score: grade.score,
+                breakdown: &grade.breakdown,
+                steps: episode.step_count(),
+                done: episode.is_done(),
+                total_reward: episode.total_reward(),
+                debrief: episode.is_done().then(|| &episode.task().file.debrief),
+            },
         ))
     }
 
@@ -458,7 +568,7 @@ impl Session {
                 origin: &t.origin,
             })
             .collect();
-        reply("tasks", id, serde_json::json!({ "tasks": tasks }))
+        reply("tasks", id, TasksReply { tasks })
     }
 }
 
@@ -478,15 +588,66 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
-/// JSON Schemas of the action (generated from the vocabulary table), the
-/// observation and the replies.
-pub fn schema() -> Value {
-    let mut schema: Value =
-        serde_json::from_str(include_str!("schema.json")).unwrap_or(Value::Null);
-    if let Some(obj) = schema.as_object_mut() {
-        obj.insert("action".into(), crate::vocab::action_schema());
+/// The name of the variant an episode's seed picked.
+pub fn variant_name(episode: &Episode) -> &str {
+    let task = episode.task();
+    task.file
+        .variants
+        .get(task.variant_for_seed(episode.seed()))
+        .map_or("base", |v| v.name.as_str())
+}
+
+fn observe(episode: &Episode) -> ObservationOut<'_> {
+    ObservationOut {
+        observation: episode.observation(),
+        seed: episode.seed(),
+        variant: variant_name(episode),
     }
-    schema
+}
+
+/// The protocol's JSON Schema (see `crate::schema`).
+pub fn schema() -> Value {
+    crate::schema::document()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{FixedClock, NoSink};
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn a_session_can_move_to_another_thread() {
+        assert_send::<Session>();
+    }
+
+    fn resets(session_seed: u64) -> Vec<(Value, u64)> {
+        let tasks = TaskSet::builtin().unwrap();
+        let mut session = Session::new(tasks, Box::new(FixedClock), false).seeded(session_seed);
+        [
+            r#"{"type":"reset","data":{"task_id":"task_002"}}"#,
+            r#"{"type":"reset"}"#,
+        ]
+        .iter()
+        .map(|line| {
+            let mut out = Vec::new();
+            session.handle_line(line.as_bytes(), &mut NoSink, &mut out);
+            let reply: Value = serde_json::from_str(&out[0]).unwrap();
+            let obs = &reply["data"]["observation"];
+            (obs["task_id"].clone(), obs["seed"].as_u64().unwrap())
+        })
+        .collect()
+    }
+
+    #[test]
+    fn seedless_resets_draw_a_reproducible_sequence_and_keep_the_task() {
+        let first = resets(7);
+        assert_eq!(first, resets(7));
+        assert_ne!(first, resets(8));
+        assert_eq!(first[1].0, "task_002");
+        assert_ne!(first[0].1, first[1].1);
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ const RIGHT_DIAGNOSIS: i32 = 500;
 const WRONG_DIAGNOSIS: i32 = -300;
 
 /// Extra facts about a step, beside observation, reward and done.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StepInfo {
     /// Ended by a diagnosis.
     pub terminated: bool,

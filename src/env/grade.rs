@@ -7,7 +7,7 @@ use crate::task::{ActionRule, Recovery, Rubric};
 use serde::Serialize;
 
 /// Why a run does or does not count as recovered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     pub recovered: bool,
     /// One line per criterion, e.g. "val_accuracy 0.71 >= 0.66".
@@ -148,7 +148,7 @@ pub fn matches(rule: &ActionRule, action: &Action) -> bool {
 }
 
 /// One line of the score breakdown.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GradeItem {
     pub item: String,
     /// Positive for earned credit, negative for a penalty.

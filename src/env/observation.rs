@@ -14,7 +14,7 @@ pub fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GradientStatsView {
     pub layer_name: String,
     pub norm_history: Vec<Option<f64>>,
@@ -24,7 +24,7 @@ pub struct GradientStatsView {
     pub is_vanishing: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WeightStatsView {
     pub layer_name: String,
     pub norm: Option<f64>,
@@ -37,7 +37,7 @@ pub struct WeightStatsView {
     pub has_inf: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DataStatsView {
     #[serde(flatten)]
     pub stats: DataBatchStats,
@@ -45,7 +45,7 @@ pub struct DataStatsView {
     pub confusion_matrix: Vec<Vec<usize>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CodeSnippet {
     pub filename: &'static str,
     pub language: &'static str,
@@ -139,6 +139,20 @@ fn weight_view(w: &LayerWeightStats) -> WeightStatsView {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModeMap<'a>(pub &'a [(String, &'static str)]);
 
+impl schemars::JsonSchema for ModeMap<'_> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ModeMap".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "module name → the mode it was in during training steps",
+            "type": "object",
+            "additionalProperties": { "enum": ["train", "eval"] }
+        })
+    }
+}
+
 impl Serialize for ModeMap<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
@@ -149,7 +163,7 @@ impl Serialize for ModeMap<'_> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct EpisodeStateView<'a> {
     pub step_count: usize,
     pub gradients_inspected: bool,
@@ -166,7 +180,7 @@ pub struct EpisodeStateView<'a> {
 }
 
 /// The observation, field names as in the origin. Extended, never renamed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Observation<'a> {
     pub task_id: &'a str,
     pub run_id: &'a str,
@@ -175,6 +189,7 @@ pub struct Observation<'a> {
     pub epoch: usize,
     pub epochs_completed: usize,
     /// "completed", "stopped" or "failed".
+    #[schemars(extend("enum" = ["completed", "stopped", "failed"]))]
     pub run_status: &'a str,
     pub training_loss_history: &'a [Option<f64>],
     pub val_loss_history: &'a [Option<f64>],
@@ -187,6 +202,7 @@ pub struct Observation<'a> {
     pub gpu_memory_used_gb: f64,
     pub gpu_memory_total_gb: f64,
     pub learning_rate: f64,
+    #[schemars(with = "crate::sim::TrainConfig")]
     pub current_config: &'a Value,
     pub error_log: Option<&'a str>,
     pub notes: &'a str,

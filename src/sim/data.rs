@@ -294,7 +294,7 @@ fn column_moments(split: &Split) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// What `inspect_data_batch` reports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataBatchStats {
     pub batch_size: usize,
     pub train_samples: usize,

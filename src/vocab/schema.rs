@@ -76,10 +76,14 @@ fn param_schema(p: &Param) -> Value {
             }
             s
         }
-        Values::Line => {
-            json!({ "type": "integer", "minimum": 1, "description": "1-based line of train.py" })
-        }
-        Values::Code => json!({ "type": "string", "description": "the new line of Python" }),
+        Values::Line => json!({
+            "type": "integer", "minimum": 1, "examples": [14],
+            "description": "1-based line of train.py, at most code_snippet.line_count; loop headers cannot be edited"
+        }),
+        Values::Code => json!({
+            "type": "string", "examples": ["optimizer.zero_grad()"],
+            "description": "the new line of Python: a statement train.py understands (docs/TASKS.md)"
+        }),
     }
 }
 

@@ -3,18 +3,43 @@
 
 mod cli;
 mod docs;
+mod eval;
 mod events;
 mod props;
 mod render;
 mod repl;
 mod replay;
 mod robust;
+mod schema;
 mod seed_000;
 mod serve;
 mod tasks;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The generated protocol schema, pointed at one of its shapes.
+pub fn validator(shape: &str) -> jsonschema::Validator {
+    let mut doc = trainwreck::schema::document();
+    doc["$ref"] = json!(format!("#/$defs/{shape}"));
+    jsonschema::validator_for(&doc).unwrap()
+}
+
+/// Fail unless `line` is a reply the schema describes.
+pub fn assert_valid_reply(line: &Value) {
+    static REPLY: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let v = REPLY.get_or_init(|| validator("reply"));
+    let errors: Vec<String> = v
+        .iter_errors(line)
+        .map(|e| format!("{e} (at {})", e.instance_path()))
+        .take(5)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "reply does not match the schema: {errors:?}\n{line}"
+    );
+}
 
 /// A `trainwreck` command with a hermetic environment.
 pub fn trainwreck() -> assert_cmd::Command {
@@ -62,7 +87,11 @@ pub fn serve_raw(args: &[&str], input: &[u8]) -> Vec<Value> {
         .unwrap()
         .lines()
         .map(|l| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+            let reply = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"));
+            // Every reply any end-to-end test sees is checked against the schema.
+            assert_valid_reply(&reply);
+            reply
         })
         .collect()
 }
