@@ -105,7 +105,9 @@ pub struct ResetData {
 pub struct Empty {}
 
 /// How `render` shows the observation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RenderFormat {
     /// Compact plain text for language models (see `render_text`).

@@ -152,7 +152,9 @@ fn inlined(value: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
                 ),
             }
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| inlined(v, defs, depth)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| inlined(v, defs, depth)).collect())
+        }
         other => other.clone(),
     }
 }

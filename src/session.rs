@@ -614,46 +614,6 @@ pub fn schema() -> Value {
 mod tests {
     use super::*;
     use crate::events::{FixedClock, NoSink};
-
-    fn assert_send<T: Send>() {}
-
-    #[test]
-    fn a_session_can_move_to_another_thread() {
-        assert_send::<Session>();
-    }
-
-    fn resets(session_seed: u64) -> Vec<(Value, u64)> {
-        let tasks = TaskSet::builtin().unwrap();
-        let mut session = Session::new(tasks, Box::new(FixedClock), false).seeded(session_seed);
-        [
-            r#"{"type":"reset","data":{"task_id":"task_002"}}"#,
-            r#"{"type":"reset"}"#,
-        ]
-        .iter()
-        .map(|line| {
-            let mut out = Vec::new();
-            session.handle_line(line.as_bytes(), &mut NoSink, &mut out);
-            let reply: Value = serde_json::from_str(&out[0]).unwrap();
-            let obs = &reply["data"]["observation"];
-            (obs["task_id"].clone(), obs["seed"].as_u64().unwrap())
-        })
-        .collect()
-    }
-
-    #[test]
-    fn seedless_resets_draw_a_reproducible_sequence_and_keep_the_task() {
-        let first = resets(7);
-        assert_eq!(first, resets(7));
-        assert_ne!(first, resets(8));
-        assert_eq!(first[1].0, "task_002");
-        assert_ne!(first[0].1, first[1].1);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::{FixedClock, NoSink};
     use serde_json::json;
 
     /// A sink that panics in the given epoch: a stand-in for any bug reached
@@ -735,5 +695,39 @@ mod tests {
         let reply = &send(&mut s, reset.clone(), &mut PanicInEpoch(1))[0];
         assert_eq!(reply["data"]["code"], "EXECUTION_ERROR");
         assert_eq!(send(&mut s, reset, &mut NoSink)[0]["type"], "observation");
+    }
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn a_session_can_move_to_another_thread() {
+        assert_send::<Session>();
+    }
+
+    fn resets(session_seed: u64) -> Vec<(Value, u64)> {
+        let tasks = TaskSet::builtin().unwrap();
+        let mut session = Session::new(tasks, Box::new(FixedClock), false).seeded(session_seed);
+        [
+            r#"{"type":"reset","data":{"task_id":"task_002"}}"#,
+            r#"{"type":"reset"}"#,
+        ]
+        .iter()
+        .map(|line| {
+            let mut out = Vec::new();
+            session.handle_line(line.as_bytes(), &mut NoSink, &mut out);
+            let reply: Value = serde_json::from_str(&out[0]).unwrap();
+            let obs = &reply["data"]["observation"];
+            (obs["task_id"].clone(), obs["seed"].as_u64().unwrap())
+        })
+        .collect()
+    }
+
+    #[test]
+    fn seedless_resets_draw_a_reproducible_sequence_and_keep_the_task() {
+        let first = resets(7);
+        assert_eq!(first, resets(7));
+        assert_ne!(first, resets(8));
+        assert_eq!(first[1].0, "task_002");
+        assert_ne!(first[0].1, first[1].1);
     }
 }
