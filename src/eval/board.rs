@@ -43,7 +43,7 @@ impl Row {
 
     fn markdown(&self) -> String {
         format!(
-            "| {} | {} | {:.3} ± {:.3} | {:.0}% | {:.1} | {:+.3} |\n",
+            "| {} | {} | {:.3} ± {:.3} | {:.1}% | {:.1} | {:+.3} |\n",
             self.task_id,
             self.episodes,
             self.mean_score,
@@ -131,7 +131,7 @@ mod tests {
         assert!(
             board
                 .markdown("x")
-                .contains("| a | 2 | 0.500 ± 0.980 | 50% | 4.0 | +0.500 |")
+                .contains("| a | 2 | 0.500 ± 0.980 | 50.0% | 4.0 | +0.500 |")
         );
     }
 }
