@@ -73,7 +73,9 @@ pub fn render(
                 (lo.min(v), hi.max(v))
             })
     };
-    let log = lo > 0.0 && hi / lo > 100.0;
+    // Losses fall by decades: a log axis keeps the end of the run (where
+    // train and validation part) readable once the span passes 20×.
+    let log = lo > 0.0 && hi / lo > 20.0;
     let scale = |v: f64| if log { libm::log10(v) } else { v };
     let (mut slo, mut shi) = (scale(lo), scale(hi));
     if (shi - slo).abs() < 1e-12 {
