@@ -275,3 +275,38 @@ fn a_coloured_terminal_session_keeps_every_table_aligned() {
     session.send("quit\r").unwrap();
     session.expect(expectrl::Eof).unwrap();
 }
+
+/// The README's session is the binary's real output: each part between `…`
+/// lines appears, verbatim and in order, in a fresh run of the same command.
+#[test]
+fn the_readme_session_is_real_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let after = readme.split("Real output (").nth(1).unwrap();
+    let block = after
+        .split("```text\n")
+        .nth(1)
+        .unwrap()
+        .split("\n```")
+        .next()
+        .unwrap();
+    let typed: String = block
+        .lines()
+        .filter_map(|l| l.strip_prefix("trainwreck> "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let out = trainwreck()
+        .args(["--task", "task_002", "--seed", "4", "--color", "never"])
+        .env("COLUMNS", "80")
+        .write_stdin(typed)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut from = 0;
+    for part in block.split("\n…\n") {
+        let at = text[from..]
+            .find(part)
+            .unwrap_or_else(|| panic!("README part not in the output:\n{part}\n---\n{text}"));
+        from += at + part.len();
+    }
+}
