@@ -119,11 +119,27 @@ fn ctrl_c_during_a_watched_run_stops_the_run_not_the_game() {
     session.expect("You stopped the run after epoch").unwrap();
     session.expect("still waiting for a full run").unwrap();
     session.send("status\r").unwrap();
-    session.expect("step 2/20").unwrap();
+    // The status line itself (the restart's reward line also says "step 2/20"),
+    // then the prompt: rustyline drops keys typed before it takes the terminal.
+    session.expect("step 2/20 · total reward").unwrap();
+    session.expect("trainwreck> ").unwrap();
     // The change is still pending: `restart` runs it without typing it again.
     session.send("restart\r").unwrap();
-    let found = session.expect("step 3/20").unwrap();
-    let text = String::from_utf8_lossy(found.before());
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen).contains("step 3/20") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second run:\n{}",
+            String::from_utf8_lossy(&seen)
+        );
+        let mut buf = [0u8; 4096];
+        match session.try_read(&mut buf) {
+            Ok(n) if n > 0 => seen.extend_from_slice(&buf[..n]),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    let text = String::from_utf8_lossy(&seen);
     assert!(text.contains("The run recovered:"), "{text}");
     // The recording is flushed line by line: the stop is in it already.
     let text = std::fs::read_to_string(&record).unwrap();
@@ -267,9 +283,10 @@ fn a_coloured_terminal_session_keeps_every_table_aligned() {
         let found = session.expect(answer).unwrap();
         screen.push_str(&String::from_utf8_lossy(found.before()));
         screen.push_str(&String::from_utf8_lossy(found.as_bytes()));
+        // Wait for the prompt: keys typed before it are dropped.
+        let found = session.expect("trainwreck> ").unwrap();
+        screen.push_str(&String::from_utf8_lossy(found.before()));
     }
-    let found = session.expect("trainwreck> ").unwrap();
-    screen.push_str(&String::from_utf8_lossy(found.before()));
     assert!(screen.contains("\u{1b}["), "colour was on");
     assert_borders_align(&screen);
     session.send("quit\r").unwrap();
