@@ -16,13 +16,15 @@ pub struct LiveRun {
     /// Pause per epoch so the run can be watched (0 when not a terminal).
     pace: Duration,
     visible: bool,
+    /// Terminal columns: the bar and its sparkline never wrap.
+    width: usize,
     pub stopped_by_user: bool,
     /// The epoch after which the player stopped the last run.
     pub stopped_after: Option<usize>,
 }
 
 impl LiveRun {
-    pub fn new(interrupted: Arc<AtomicBool>, visible: bool) -> Self {
+    pub fn new(interrupted: Arc<AtomicBool>, visible: bool, width: usize) -> Self {
         LiveRun {
             bar: None,
             losses: Vec::new(),
@@ -33,6 +35,7 @@ impl LiveRun {
                 Duration::ZERO
             },
             visible,
+            width,
             stopped_by_user: false,
             stopped_after: None,
         }
@@ -55,9 +58,12 @@ impl EventSink for LiveRun {
                         ProgressDrawTarget::hidden()
                     },
                 );
-                if let Ok(style) = ProgressStyle::with_template(
-                    "training {bar:20.cyan/blue} epoch {pos}/{len} {msg}",
-                ) {
+                let template = if self.width >= 80 {
+                    "training {bar:20.cyan/blue} epoch {pos}/{len} {msg}"
+                } else {
+                    "{bar:10.cyan/blue} {pos}/{len} {msg}"
+                };
+                if let Ok(style) = ProgressStyle::with_template(template) {
                     bar.set_style(style.progress_chars("█▉ "));
                 }
                 self.bar = Some(bar);
@@ -74,7 +80,17 @@ impl EventSink for LiveRun {
                     bar.set_position(*epoch as u64);
                     let loss = train_loss.map_or("NaN".to_string(), |l| format!("{l:.4}"));
                     let acc = val_accuracy.map_or("NaN".to_string(), |a| format!("{a:.2}"));
-                    bar.set_message(format!("loss {loss} acc {acc} {}", sparkline(&self.losses)));
+                    let text = format!("loss {loss} acc {acc}");
+                    // What is left of the line after the bar, counts and text
+                    // shows the latest epochs of the sparkline.
+                    let total = bar.length().unwrap_or(0).to_string().len();
+                    let fixed = if self.width >= 80 { 9 + 20 + 7 } else { 11 };
+                    let room = self
+                        .width
+                        .saturating_sub(fixed + 2 * total + 2 + text.len() + 2);
+                    let spark: Vec<char> = sparkline(&self.losses).chars().collect();
+                    let latest: String = spark[spark.len().saturating_sub(room)..].iter().collect();
+                    bar.set_message(format!("{text} {latest}"));
                 }
                 if !self.pace.is_zero() {
                     std::thread::sleep(self.pace);

@@ -659,7 +659,11 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
         style,
         progress,
         recorder,
-        live: LiveRun::new(interrupted, interactive && std::io::stderr().is_terminal()),
+        live: LiveRun::new(
+            interrupted,
+            interactive && std::io::stderr().is_terminal(),
+            style.width,
+        ),
         known: known.clone(),
         previous_run: None,
         last_task: None,
