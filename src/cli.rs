@@ -241,9 +241,33 @@ fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
 fn check(paths: &[PathBuf]) -> i32 {
     let files = crate::files::expand(paths, &["toml", "json"]);
     let mut failed = 0;
+    // An id may be defined once, among the built-ins and the files given, as
+    // when the files are loaded with --tasks-dir; a built-in's own file (the
+    // same bytes) is that built-in, not a second definition.
+    let mut defined: std::collections::BTreeMap<String, (String, String)> = TaskSet::builtin()
+        .map(|set| {
+            set.iter()
+                .map(|t| (t.id().to_string(), (t.origin.clone(), t.hash.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
     for file in &files {
         match task::load_file(file) {
-            Ok(t) => println!("ok: {} ({})", file.display(), t.id()),
+            Ok(t) => match defined.get(t.id()) {
+                Some((first, hash)) if *hash != t.hash || !first.starts_with("builtin:") => {
+                    failed += 1;
+                    report(&[TaskError::Duplicate {
+                        id: t.id().to_string(),
+                        first: first.clone(),
+                        second: t.origin.clone(),
+                    }]);
+                }
+                Some(_) => println!("ok: {} ({}, built in)", file.display(), t.id()),
+                None => {
+                    println!("ok: {} ({})", file.display(), t.id());
+                    defined.insert(t.id().to_string(), (t.origin.clone(), t.hash.clone()));
+                }
+            },
             Err(errors) => {
                 failed += 1;
                 report(&errors);

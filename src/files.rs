@@ -18,6 +18,16 @@ pub fn in_dir(dir: &Path, extensions: &[&str]) -> std::io::Result<Vec<PathBuf>> 
     Ok(found)
 }
 
+/// Whether `path`, found in `dir`, resolves to somewhere outside it (a
+/// symlink leaving the directory). A path that cannot be resolved does not
+/// leave it: reading it reports the error.
+pub fn leaves(dir: &Path, path: &Path) -> bool {
+    match (dir.canonicalize(), path.canonicalize()) {
+        (Ok(dir), Ok(target)) => !target.starts_with(dir),
+        _ => false,
+    }
+}
+
 /// Files as given; directories replaced by their matching files. A directory
 /// that cannot be read is kept as is, so reading it reports the error.
 pub fn expand(paths: &[PathBuf], extensions: &[&str]) -> Vec<PathBuf> {

@@ -121,6 +121,7 @@ impl Action {
             Op::FixCode => {
                 let line = *need(&req.line, kind, "line")?;
                 let replacement = need(&req.replacement, kind, "replacement")?;
+                check_code_line(replacement)?;
                 Action::FixCode {
                     line: usize::try_from(line).unwrap_or(usize::MAX),
                     replacement: replacement.clone(),
@@ -216,9 +217,51 @@ pub fn plain(value: &ConfigValue) -> String {
     }
 }
 
+/// Longest replacement line `fix_code` takes, in characters.
+pub const MAX_CODE_LINE_CHARS: usize = 200;
+
+/// A `fix_code` replacement is one line of text: a line break would put fake
+/// lines into the listing (and make `line_count` disagree with it), and any
+/// other control character would reach a player's terminal as a command.
+fn check_code_line(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_CODE_LINE_CHARS {
+        return Err(format!(
+            "a fix_code replacement is one line of at most {MAX_CODE_LINE_CHARS} characters, got {chars}"
+        ));
+    }
+    match text.chars().find(|c| c.is_control()) {
+        Some('\n' | '\r') => {
+            Err("a fix_code replacement is one line: it cannot contain a line break".into())
+        }
+        Some(c) => Err(format!(
+            "a fix_code replacement cannot contain the control character {}",
+            c.escape_unicode()
+        )),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fix_code_takes_one_line_of_text_only() {
+        let fix = |replacement: &str| {
+            let mut r = ActionRequest::new("fix_code");
+            r.line = Some(15);
+            r.replacement = Some(replacement.into());
+            Action::interpret(&r)
+        };
+        assert!(fix("output = model(x)").is_ok());
+        let broken = fix("# a comment\nloss.backward()").unwrap_err();
+        assert!(broken.contains("cannot contain a line break"), "{broken}");
+        let escape = fix("pass\u{1b}[2J").unwrap_err();
+        assert!(escape.contains("control character \\u{1b}"), "{escape}");
+        assert!(!escape.contains('\u{1b}'));
+        assert!(fix(&"x".repeat(MAX_CODE_LINE_CHARS + 1)).is_err());
+    }
 
     fn req(json: &str) -> ActionRequest {
         serde_json::from_str(json).unwrap()

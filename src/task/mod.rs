@@ -2,6 +2,7 @@
 //! vocabulary and ranges, and turning a task plus a seed into the concrete
 //! training setup of one episode. Built-in tasks are embedded in the binary.
 
+pub mod limits;
 mod locate;
 pub mod schema;
 
@@ -509,11 +510,11 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     if weights
         .iter()
         .chain(rb.evidence.values())
-        .any(|w| !w.is_finite() || *w < 0.0)
+        .any(|w| !w.is_finite() || !(0.0..=1.0).contains(w))
     {
         p.push(problem(
             rubric.clone(),
-            "weights must be finite and not negative",
+            "weights and penalties must be numbers in [0, 1]",
         ));
     } else if (total - 1.0).abs() > 1e-6 {
         p.push(problem(
@@ -524,8 +525,9 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     for (i, rule) in rb.red_herrings.iter().enumerate() {
         let at = rubric.with("red_herrings").with(i);
         check_rule(rule, &at, &mut p);
-        if rule.penalty.is_none() {
-            p.push(problem(at.with("penalty"), "a red herring needs a penalty"));
+        match rule.penalty {
+            None => p.push(problem(at.with("penalty"), "a red herring needs a penalty")),
+            Some(v) => check_range(&mut p, &at, "penalty", v, 0.0, 1.0),
         }
     }
     for (i, step) in file.walkthrough.iter().enumerate() {
@@ -568,6 +570,33 @@ pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<Task
             file: origin.to_string(),
         }]);
     }
+    if let Some(offset) = limits::too_deep(text, is_json) {
+        let (line, column) = locate::line_col(text, offset);
+        return Err(vec![TaskError::Invalid {
+            file: origin.to_string(),
+            line,
+            column,
+            field: "(file)".into(),
+            message: format!(
+                "nested deeper than {} levels of arrays and tables",
+                limits::MAX_DEPTH
+            ),
+        }]);
+    }
+    // Strings and numbers are bounded whatever field they are in; a file that
+    // does not parse at all is reported by the typed parse below.
+    let bounded = if is_json {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map(|v| limits::check_values(&limits::Node::from(&v)))
+            .unwrap_or_default()
+    } else {
+        toml::from_str::<toml::Value>(text)
+            .map(|v| limits::check_values(&limits::Node::from(&v)))
+            .unwrap_or_default()
+    };
+    if !bounded.is_empty() {
+        return Err(located(origin, text, is_json, bounded));
+    }
     let file: TaskFile = if is_json {
         let mut de = serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -591,19 +620,7 @@ pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<Task
     };
     let problems = validate(&file);
     if !problems.is_empty() {
-        return Err(problems
-            .into_iter()
-            .map(|p| {
-                let (line, column) = locate::locate(text, is_json, &p.path);
-                TaskError::Invalid {
-                    file: origin.to_string(),
-                    line,
-                    column,
-                    field: p.path.to_string(),
-                    message: p.message,
-                }
-            })
-            .collect());
+        return Err(located(origin, text, is_json, problems));
     }
     let hash = Sha256::digest(text.as_bytes())
         .iter()
@@ -614,6 +631,23 @@ pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<Task
         origin: origin.to_string(),
         hash,
     })
+}
+
+/// Problems with their line and column in the file's text.
+fn located(origin: &str, text: &str, is_json: bool, problems: Vec<Problem>) -> Vec<TaskError> {
+    problems
+        .into_iter()
+        .map(|p| {
+            let (line, column) = locate::locate(text, is_json, &p.path);
+            TaskError::Invalid {
+                file: origin.to_string(),
+                line,
+                column,
+                field: p.path.to_string(),
+                message: p.message,
+            }
+        })
+        .collect()
 }
 
 fn toml_error(origin: &str, text: &str, field: &str, err: &toml::de::Error) -> TaskError {
@@ -675,6 +709,16 @@ impl TaskSet {
             match crate::files::in_dir(dir, &["toml", "json"]) {
                 Ok(paths) => {
                     for path in paths {
+                        if crate::files::leaves(dir, &path) {
+                            errors.push(TaskError::Read {
+                                file: path.display().to_string(),
+                                message: format!(
+                                    "a symlink to outside {}: task files must be in the directory",
+                                    dir.display()
+                                ),
+                            });
+                            continue;
+                        }
                         set.add(load_file(&path), &mut errors);
                     }
                 }
@@ -683,6 +727,20 @@ impl TaskSet {
                     message: err.to_string(),
                 }),
             }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Exactly these tasks (no built-ins); a repeated id is an error.
+    pub fn from_tasks(tasks: impl IntoIterator<Item = Task>) -> Result<Self, Vec<TaskError>> {
+        let mut set = TaskSet::default();
+        let mut errors = Vec::new();
+        for task in tasks {
+            set.insert(task, &mut errors);
         }
         if errors.is_empty() {
             Ok(set)
@@ -731,12 +789,7 @@ impl TaskSet {
 /// Read and check one task file from disk.
 pub fn load_file(path: &Path) -> Result<Task, Vec<TaskError>> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        vec![TaskError::Read {
-            file: origin.clone(),
-            message: err.to_string(),
-        }]
-    })?;
+    let text = limits::read(path).map_err(|e| vec![e])?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())

@@ -5,6 +5,7 @@ mod cli;
 mod docs;
 mod eval;
 mod events;
+mod fuzz;
 mod props;
 mod render;
 mod repl;

@@ -261,3 +261,195 @@ fn events_stream_while_the_run_goes_and_a_killed_recording_replays_as_cut_off() 
     assert!(err.contains("unusable: cut off"), "{err}");
     assert!(!err.contains("diverged"), "{err}");
 }
+
+/// `tasks check` on `files`, with a limit on how long it may take (a FIFO
+/// used to hang it): (exit code, stdout, stderr).
+fn check_tasks(args: &[&std::path::Path]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trainwreck"))
+        .args(["tasks", "check"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        let (mut o, mut e) = (String::new(), String::new());
+        let _ = out.read_to_string(&mut o);
+        let _ = err.read_to_string(&mut e);
+        let _ = tx.send((o, e));
+    });
+    let result = rx.recv_timeout(Duration::from_secs(60));
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let (o, e) = result.expect("tasks check hung");
+    (status.code(), o, e)
+}
+
+fn task_002_as(id: &str) -> String {
+    std::fs::read_to_string("tasks/task_002.toml")
+        .unwrap()
+        .replace("id = \"task_002\"", &format!("id = \"{id}\""))
+}
+
+#[test]
+fn task_files_are_bounded_and_every_value_checked() {
+    let dir = crate::scratch("bounded");
+    let cases = [
+        (
+            "nan_penalty",
+            task_002_as("a1").replace("penalty = 0.1", "penalty = nan"),
+            "must be a finite number",
+        ),
+        (
+            "negative_penalty",
+            task_002_as("a2").replace("penalty = 0.1", "penalty = -5"),
+            "penalty: must be in [0, 1]",
+        ),
+        (
+            "big_penalty",
+            task_002_as("a3").replace(
+                "wrong_diagnosis_penalty = 0.2",
+                "wrong_diagnosis_penalty = 7",
+            ),
+            "must be numbers in [0, 1]",
+        ),
+        (
+            "escape_title",
+            task_002_as("a4").replace(
+                "title = \"The loss",
+                "title = \"\\u001b]0;pwned\\u0007The loss",
+            ),
+            "title: contains the control character \\u{1b}",
+        ),
+        (
+            "clear_screen_notes",
+            task_002_as("a5").replace("notes = \"Loss", "notes = \"\\u001b[2JLoss"),
+            "dressing.notes: contains the control character",
+        ),
+        (
+            "huge_notes",
+            task_002_as("a6").replace(
+                "notes = \"Loss",
+                &format!("notes = \"{}Loss", "x".repeat(100_000)),
+            ),
+            "longer than the limit of 4000",
+        ),
+        (
+            "deep",
+            format!(
+                "{}\nx = {}1{}",
+                task_002_as("a7"),
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            ),
+            "nested deeper than 16 levels",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = dir.join(format!("{name}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let (code, _, err) = check_tasks(&[&file]);
+        assert_eq!(code, Some(1), "{name}: {err}");
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{}:", file.display())),
+            "{name}: no location: {err}"
+        );
+        assert!(
+            !err.contains('\u{1b}'),
+            "{name}: the escape reached the terminal"
+        );
+    }
+}
+
+#[test]
+fn only_regular_files_inside_the_directory_are_read() {
+    let dir = crate::scratch("special-files");
+    let tasks = dir.join("tasks");
+    std::fs::create_dir_all(&tasks).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", tasks.join("zero.toml")).unwrap();
+    let fifo = tasks.join("fifo.toml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (code, _, err) = check_tasks(&[&tasks]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("zero.toml: cannot read: not a regular file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("fifo.toml: cannot read: not a regular file"),
+        "{err}"
+    );
+
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("elsewhere.toml"), task_002_as("elsewhere")).unwrap();
+    let linked = dir.join("linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::os::unix::fs::symlink(outside.join("elsewhere.toml"), linked.join("in.toml")).unwrap();
+    let out = crate::trainwreck()
+        .args(["tasks", "--tasks-dir"])
+        .arg(&linked)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("a symlink to outside"), "{err}");
+}
+
+#[test]
+fn an_id_defined_twice_is_refused_by_tasks_check_as_by_tasks_dir() {
+    let dir = crate::scratch("dup-ids");
+    let (a, b, builtin) = (dir.join("a.toml"), dir.join("b.toml"), dir.join("c.toml"));
+    std::fs::write(&a, task_002_as("twice")).unwrap();
+    std::fs::write(&b, task_002_as("twice")).unwrap();
+    std::fs::write(&builtin, task_002_as("task_003")).unwrap();
+    let (code, _, err) = check_tasks(&[&a, &b, &builtin]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("task id 'twice' is defined twice"), "{err}");
+    assert!(
+        err.contains("task id 'task_003' is defined twice: builtin:task_003.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_fix_code_line_break_is_refused_so_the_listing_matches_its_line_count() {
+    // Found by the fuzzing campaign (seed 20261127): a comment replacement
+    // with a line break was taken, and the listing grew a line that
+    // line_count did not count.
+    for replacement in [
+        "# a comment\nimport os",
+        "pass # x\nloss.backward()",
+        "pass\u{1b}[2J",
+    ] {
+        let replies = serve(
+            &[],
+            &[
+                json!({"type": "reset", "data": {"task_id": "task_002", "seed": 0}}),
+                json!({"type": "step", "data": {"action_type": "inspect_code"}}),
+                json!({"type": "step", "data": {"action_type": "fix_code", "line": 1, "replacement": replacement}}),
+            ],
+        );
+        let step = &replies[2]["data"];
+        assert_eq!(step["info"]["invalid"], true, "{replacement:?}: {step}");
+        let snippet = &step["observation"]["code_snippet"];
+        assert_eq!(
+            snippet["code"].as_str().unwrap().lines().count() as u64,
+            snippet["line_count"].as_u64().unwrap()
+        );
+        let message = step["observation"]["message"].as_str().unwrap();
+        assert!(
+            !message.contains('\u{1b}') && !message.contains('\n'),
+            "{message:?}"
+        );
+    }
+}
