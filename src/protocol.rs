@@ -188,8 +188,10 @@ pub struct Envelope {
 struct RawEnvelope {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
-    id: Option<Value>,
+    /// Read (so it is not an unknown key) but taken from the raw object,
+    /// where `null` stays a value.
+    #[serde(default, rename = "id")]
+    _id: Option<Value>,
     #[serde(default)]
     data: Option<Value>,
 }
@@ -285,6 +287,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Envelope>, (Option<Value>, Proto
         ));
     };
     // Echo the id even when the rest of the request is refused.
+    // `"id": null` is an id too (serde would read it as no id at all).
     let id = value.get("id").cloned();
     let raw: RawEnvelope =
         serde_path_to_error::deserialize(value).map_err(|e| (id.clone(), validation(e, "")))?;
@@ -293,29 +296,29 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Envelope>, (Option<Value>, Proto
     let request = match kind {
         "reset" => Request::Reset(match data {
             None | Some(Value::Null) => ResetData::default(),
-            Some(d) => typed(d).map_err(|e| (raw.id.clone(), e))?,
+            Some(d) => typed(d).map_err(|e| (id.clone(), e))?,
         }),
         "step" => Request::Step(
-            typed(required(kind, data).map_err(|e| (raw.id.clone(), e))?)
-                .map_err(|e| (raw.id.clone(), e))?,
+            typed(required(kind, data).map_err(|e| (id.clone(), e))?)
+                .map_err(|e| (id.clone(), e))?,
         ),
         "subscribe" => Request::Subscribe(
-            typed(required(kind, data).map_err(|e| (raw.id.clone(), e))?)
-                .map_err(|e| (raw.id.clone(), e))?,
+            typed(required(kind, data).map_err(|e| (id.clone(), e))?)
+                .map_err(|e| (id.clone(), e))?,
         ),
         "render" => Request::Render(match data {
             None | Some(Value::Null) => RenderData::default(),
-            Some(d) => typed(d).map_err(|e| (raw.id.clone(), e))?,
+            Some(d) => typed(d).map_err(|e| (id.clone(), e))?,
         }),
         "unsubscribe" => Request::Unsubscribe(match data {
             None | Some(Value::Null) => UnsubscribeData::default(),
-            Some(d) => typed(d).map_err(|e| (raw.id.clone(), e))?,
+            Some(d) => typed(d).map_err(|e| (id.clone(), e))?,
         }),
         "state" | "close" | "tasks" | "grade" | "schema" => {
             if let Some(d) = data
                 && !d.is_null()
             {
-                let _: Empty = typed(d).map_err(|e| (raw.id.clone(), e))?;
+                let _: Empty = typed(d).map_err(|e| (id.clone(), e))?;
             }
             match kind {
                 "state" => Request::State,
@@ -327,7 +330,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Envelope>, (Option<Value>, Proto
         }
         other => {
             return Err((
-                raw.id,
+                id,
                 ProtocolError::new(
                     ErrorCode::UnknownType,
                     format!(
@@ -338,10 +341,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Envelope>, (Option<Value>, Proto
             ));
         }
     };
-    Ok(Some(Envelope {
-        id: raw.id,
-        request,
-    }))
+    Ok(Some(Envelope { id, request }))
 }
 
 /// Build a reply line's object: `type`, then `id` (when given), then `data`.

@@ -28,21 +28,30 @@ pub fn read_bounded_line(
     max: usize,
 ) -> io::Result<LineRead> {
     buf.clear();
-    let n = io::Read::take(&mut *reader, max as u64 + 1).read_until(b'\n', buf)?;
+    // Room for the line, a CR and the LF: the limit counts the line alone,
+    // whichever line ending it has.
+    let n = io::Read::take(&mut *reader, max as u64 + 2).read_until(b'\n', buf)?;
     if n == 0 {
         return Ok(LineRead::Eof);
     }
-    if buf.last() == Some(&b'\n') {
+    let whole = buf.last() == Some(&b'\n');
+    if whole {
         buf.pop();
         if buf.last() == Some(&b'\r') {
             buf.pop();
         }
-        return Ok(LineRead::Line);
     }
-    if buf.len() <= max {
-        return Ok(LineRead::Line); // last line without a newline
+    if whole || n < max + 2 {
+        // The whole line was read (the last one may lack its newline).
+        if buf.len() <= max {
+            return Ok(LineRead::Line);
+        }
+        let len = buf.len();
+        buf.clear();
+        return Ok(LineRead::TooLong(len));
     }
     let mut skipped = buf.len();
+    let mut last = buf.last().copied();
     buf.clear();
     loop {
         let available = reader.fill_buf()?;
@@ -51,13 +60,20 @@ pub fn read_bounded_line(
         }
         match available.iter().position(|&b| b == b'\n') {
             Some(at) => {
-                skipped += at;
+                // The length of the line itself: without a CR before its LF.
+                let before = if at > 0 {
+                    available.get(at - 1).copied()
+                } else {
+                    last
+                };
+                skipped = (skipped + at).saturating_sub(usize::from(before == Some(b'\r')));
                 reader.consume(at + 1);
                 break;
             }
             None => {
                 let len = available.len();
                 skipped += len;
+                last = available.last().copied();
                 reader.consume(len);
             }
         }
@@ -292,5 +308,33 @@ mod tests {
             read_bounded_line(&mut reader, &mut buf, 8).unwrap(),
             LineRead::Eof
         );
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_accepted_with_either_line_ending() {
+        for input in [&b"12345678\nnext\n"[..], b"12345678\r\nnext\r\n"] {
+            let mut reader = io::Cursor::new(input.to_vec());
+            let mut buf = Vec::new();
+            assert_eq!(
+                read_bounded_line(&mut reader, &mut buf, 8).unwrap(),
+                LineRead::Line
+            );
+            assert_eq!(buf, b"12345678");
+            read_bounded_line(&mut reader, &mut buf, 8).unwrap();
+            assert_eq!(buf, b"next");
+        }
+        for input in [
+            &b"123456789\nnext\n"[..],
+            b"123456789\r\nnext\n",
+            b"123456789",
+        ] {
+            let mut reader = io::Cursor::new(input.to_vec());
+            let mut buf = Vec::new();
+            assert_eq!(
+                read_bounded_line(&mut reader, &mut buf, 8).unwrap(),
+                LineRead::TooLong(9),
+                "{input:?}"
+            );
+        }
     }
 }

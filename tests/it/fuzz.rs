@@ -463,8 +463,9 @@ fn long_campaign() {
     }
     let actions_time = started.elapsed();
     let lines = steps;
-    for case in 0..(lines / 1000) as u64 {
-        if let Err(e) = fuzz_protocol(seed ^ case, 1000, &tasks) {
+    for case in 0..lines.div_ceil(1000) as u64 {
+        let count = 1000.min(lines - case as usize * 1000);
+        if let Err(e) = fuzz_protocol(seed ^ case, count, &tasks) {
             panic!("protocol seed {}: {e}", seed ^ case);
         }
     }

@@ -453,3 +453,44 @@ fn a_fix_code_line_break_is_refused_so_the_listing_matches_its_line_count() {
         );
     }
 }
+
+#[test]
+fn a_null_id_is_echoed_like_any_other_value() {
+    let out = crate::trainwreck()
+        .arg("--serve")
+        .write_stdin("{\"type\":\"tasks\",\"id\":null}\n{\"type\":\"nope\",\"id\":null}\n{\"type\":\"tasks\"}\n")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("{\"type\":\"tasks\",\"id\":null,"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("{\"type\":\"error\",\"id\":null,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("{\"type\":\"tasks\",\"data\""),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn a_crlf_line_of_exactly_the_limit_is_accepted_as_the_lf_one_is() {
+    let limit = 1 << 20;
+    let request = "{\"type\":\"tasks\",\"id\":\"";
+    let padded = format!("{request}{}\"}}", "x".repeat(limit - request.len() - 2));
+    assert_eq!(padded.len(), limit);
+    for ending in ["\n", "\r\n"] {
+        let replies = crate::serve_raw(&[], format!("{padded}{ending}").as_bytes());
+        assert_eq!(replies[0]["type"], "tasks", "{ending:?}");
+    }
+    let over = format!("{request}{}\"}}\r\n", "x".repeat(limit - request.len() - 1));
+    let replies = crate::serve_raw(&[], over.as_bytes());
+    assert_eq!(replies[0]["data"]["code"], "LINE_TOO_LONG");
+}
