@@ -119,12 +119,16 @@ pub struct GradeReply<'a> {
     pub task_id: &'a str,
     pub score: f64,
     pub breakdown: &'a [crate::env::grade::GradeItem],
+    /// Before the end: the credit not yet earned (what it is for stays hidden).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub still_available: Option<f64>,
     pub steps: usize,
     pub done: bool,
     pub total_reward: f64,
-    /// The task's debrief (`bug`, `signs`, `fix`, `reference`) once done; null before.
+    /// The debrief (`bug`, `signs` checked on the played run, `fix`,
+    /// `reference`) once done; null before.
     #[schemars(with = "Option<serde_json::Map<String, Value>>")]
-    pub debrief: Option<&'a crate::task::schema::Debrief>,
+    pub debrief: Option<crate::task::schema::Debrief>,
 }
 
 /// The `data` of a `render` reply.
@@ -535,10 +539,11 @@ impl Session {
                 task_id: episode.task().id(),
                 score: grade.score,
                 breakdown: &grade.breakdown,
+                still_available: grade.still_available,
                 steps: episode.step_count(),
                 done: episode.is_done(),
                 total_reward: episode.total_reward(),
-                debrief: episode.is_done().then(|| &episode.task().file.debrief),
+                debrief: episode.is_done().then(|| episode.debrief()),
             },
         ))
     }

@@ -4,14 +4,15 @@
 //! task's rubric.
 
 use super::action::{Action, ActionRequest, Inspection, plain};
-use super::grade::{self, Evidence, Grade, Verdict};
+use super::claims::{self, Played};
+use super::grade::{self, Evidence, Grade};
 use super::observation::{CodeSnippet, EpisodeStateView, ModeMap, Observation, RunView};
-use crate::events::{Clock, EventSink, FinalMetricsPayload, Interrupt, TrainingEvent};
+use super::training::train;
+use super::verdict::{self, Runs, Verdict};
+use crate::events::{Clock, EventSink};
 use crate::sim::data::DataPatch;
-use crate::sim::{
-    self, EpochObserver, EpochRecord, Flow, Outcome, Program, RunSpec, RunTrace, TrainConfig,
-};
-use crate::task::{Scenario, Task};
+use crate::sim::{self, Outcome, Program, RunSpec, RunTrace, TrainConfig};
+use crate::task::{Debrief, Scenario, Sign, Task};
 use crate::vocab;
 use serde::Serialize;
 use serde_json::Value;
@@ -22,6 +23,7 @@ const STEP_COST: i32 = -10;
 const INVALID_COST: i32 = -50;
 const FIRST_INSPECTION: i32 = 50;
 const RECOVERED_RESTART: i32 = 400;
+const FAILED_RESTART: i32 = -50;
 const RIGHT_DIAGNOSIS: i32 = 500;
 const WRONG_DIAGNOSIS: i32 = -300;
 
@@ -69,8 +71,8 @@ pub struct Episode {
     run: RunView,
     /// The current run's trace, kept to judge it.
     trace: Arc<RunTrace>,
-    /// Final metrics of the healthy reference run, computed when first needed.
-    reference: Option<sim::FinalMetrics>,
+    /// The run the player was handed, kept for the verdict and the debrief.
+    broken: Arc<RunTrace>,
     runs: usize,
     /// A fix since the last run: restart_run is available.
     pending_fix: bool,
@@ -79,89 +81,12 @@ pub struct Episode {
     actions_taken: Vec<String>,
     valid_actions: Vec<Action>,
     recovered_restart: bool,
+    /// Restarts after a change whose run did not recover.
+    failed_restarts: usize,
     total_reward_milli: i64,
     done: bool,
     truncated: bool,
     message: String,
-}
-
-/// Adapts the trainer's per-epoch callback to the event stream.
-struct Emitter<'a> {
-    sink: &'a mut dyn EventSink,
-    clock: &'a dyn Clock,
-    run_id: &'a str,
-    started: f64,
-}
-
-impl EpochObserver for Emitter<'_> {
-    fn epoch_finished(&mut self, r: &EpochRecord, total_epochs: usize) -> Flow {
-        let event = TrainingEvent::TrainingProgress {
-            run_id: self.run_id.to_string(),
-            epoch: r.epoch,
-            total_epochs,
-            train_loss: r.train_loss.is_finite().then_some(r.train_loss),
-            val_loss: r.val_loss.is_finite().then_some(r.val_loss),
-            val_accuracy: r.val_accuracy.is_finite().then_some(r.val_accuracy),
-            grad_norm: r.grad_norm.is_finite().then_some(r.grad_norm),
-            learning_rate: r.learning_rate,
-            elapsed_time: self.clock.seconds() - self.started,
-        };
-        match self.sink.emit(&event) {
-            Interrupt::Continue => Flow::Continue,
-            Interrupt::Stop => Flow::Stop,
-        }
-    }
-}
-
-/// Train once with events: started, progress per epoch, then the outcome.
-fn train(
-    spec: &RunSpec,
-    task_id: &str,
-    run_id: &str,
-    config_json: &Value,
-    sink: &mut dyn EventSink,
-    clock: &dyn Clock,
-) -> RunTrace {
-    sink.emit(&TrainingEvent::TrainingStarted {
-        run_id: run_id.to_string(),
-        task_id: task_id.to_string(),
-        num_epochs: spec.config.epochs,
-        config: config_json.clone(),
-        start_time: clock.now_iso8601(),
-    });
-    let mut emitter = Emitter {
-        sink,
-        clock,
-        run_id,
-        started: clock.seconds(),
-    };
-    let trace = sim::run(spec, &mut emitter);
-    let run_id = run_id.to_string();
-    let end = match &trace.outcome {
-        Outcome::Completed => TrainingEvent::TrainingCompleted {
-            run_id,
-            epochs_completed: trace.epochs.len(),
-            final_metrics: FinalMetricsPayload {
-                train_loss: super::observation::finite(trace.final_metrics.train_loss),
-                val_loss: super::observation::finite(trace.final_metrics.val_loss),
-                val_accuracy: super::observation::finite(trace.final_metrics.val_accuracy),
-            },
-        },
-        Outcome::Stopped { epoch, reason } => TrainingEvent::TrainingStopped {
-            run_id,
-            epochs_completed: *epoch,
-            reason: reason.clone(),
-        },
-        Outcome::Failed {
-            message, details, ..
-        } => TrainingEvent::TrainingError {
-            run_id,
-            message: message.clone(),
-            details: details.clone(),
-        },
-    };
-    emitter.sink.emit(&end);
-    trace
 }
 
 /// Why an episode could not start.
@@ -217,7 +142,7 @@ impl Episode {
     ) -> Result<Self, ResetError> {
         let variant = task.variant_for_seed(seed);
         let scenario = task
-            .scenario(variant)
+            .scenario_for_seed(seed)
             .map_err(|problems| ResetError::Scenario {
                 task: task.id().to_string(),
                 variant,
@@ -240,9 +165,10 @@ impl Episode {
         let run_id = run_id(task.id(), seed, 0);
         let trace = train(&spec, task.id(), &run_id, &config_json, sink, clock);
         let run = RunView::new(run_id, &trace, config.epochs);
+        let trace = Arc::new(trace);
         let mut episode = Episode {
-            trace: Arc::new(trace.clone()),
-            reference: None,
+            trace: trace.clone(),
+            broken: trace.clone(),
             seed,
             config_json,
             patches: Vec::new(),
@@ -257,6 +183,7 @@ impl Episode {
             actions_taken: Vec::new(),
             valid_actions: Vec::new(),
             recovered_restart: false,
+            failed_restarts: 0,
             total_reward_milli: 0,
             done: false,
             truncated: false,
@@ -273,12 +200,12 @@ impl Episode {
             f.difficulty.name(),
             f.max_steps,
             f.summary,
-            describe_run(&episode.run, &trace)
+            describe_run(&episode.run, &episode.broken)
         );
         Ok(episode)
     }
 
-    fn train(&mut self, sink: &mut dyn EventSink, clock: &dyn Clock) -> RunTrace {
+    fn train(&mut self, sink: &mut dyn EventSink, clock: &dyn Clock) -> Arc<RunTrace> {
         let run_id = run_id(self.task.id(), self.seed, self.runs);
         self.runs += 1;
         let spec = RunSpec {
@@ -297,15 +224,15 @@ impl Episode {
             clock,
         );
         self.run = RunView::new(run_id, &trace, self.config.epochs);
-        self.trace = Arc::new(trace.clone());
+        self.trace = Arc::new(trace);
         self.error_log_text = self.compose_error_log();
-        trace
+        self.trace.clone()
     }
 
     /// The task's static log text, then the current run's error if it failed.
     fn compose_error_log(&self) -> Option<String> {
         let parts: Vec<&str> = [
-            self.task.file.dressing.error_log.as_deref(),
+            self.scenario.error_log.as_deref(),
             self.run.failure.as_deref(),
         ]
         .into_iter()
@@ -391,7 +318,7 @@ impl Episode {
                 &[]
             }),
             code_snippet: f.code_inspected.then_some(&self.code),
-            gpu_memory_used_gb: dressing.gpu_memory_used_gb,
+            gpu_memory_used_gb: self.scenario.gpu_memory_used_gb,
             gpu_memory_total_gb: dressing.gpu_memory_total_gb,
             learning_rate: self.config.learning_rate,
             current_config: &self.config_json,
@@ -436,7 +363,7 @@ impl Episode {
                     truncated: self.truncated,
                     invalid: true,
                     verdict: None,
-                    score: Some(self.grade().score),
+                    score: Some(self.final_grade().score),
                 },
             );
         }
@@ -446,11 +373,9 @@ impl Episode {
         let outcome = Action::interpret(req).and_then(|action| {
             if !self.available_actions().contains(&action.action_type()) {
                 return Err(match action.action_type() {
-                    "fix_code" => {
-                        "fix_code is available after inspect_code: read train.py first".to_string()
-                    }
+                    "fix_code" => "train.py can be edited once it has been read".to_string(),
                     "restart_run" => {
-                        "restart_run is available after a fix: change something first".to_string()
+                        "there is nothing new to train with: change something first".to_string()
                     }
                     other => format!("{other} is not available now"),
                 });
@@ -490,7 +415,7 @@ impl Episode {
             truncated: self.truncated,
             invalid,
             verdict,
-            score: self.done.then(|| self.grade().score),
+            score: self.done.then(|| self.final_grade().score),
         };
         (reward, info)
     }
@@ -513,10 +438,13 @@ impl Episode {
                     Inspection::ModelWeights => &mut flags.model_weights_inspected,
                     Inspection::Code => &mut flags.code_inspected,
                 };
-                if !*seen {
+                let first = !*seen;
+                *seen = true;
+                // Only evidence that bears on the cause earns; an irrelevant
+                // look costs just its step.
+                if first && self.task.file.rubric.evidence.contains_key(kind.action_type()) {
                     *reward += FIRST_INSPECTION;
                 }
-                *seen = true;
                 self.message = self.inspection_message(*kind);
                 if *kind == Inspection::Gradients {
                     self.flags.gradients_were_normal = Some(self.run.gradients_normal);
@@ -525,7 +453,7 @@ impl Episode {
             Action::ModifyConfig { target, value } => {
                 self.config.set(target, value).map_err(|e| e.to_string())?;
                 self.message = format!(
-                    "Set {target} = {}. restart_run to train with it.",
+                    "Set {target} = {}; it takes effect when training is re-run.",
                     plain(value)
                 );
             }
@@ -533,7 +461,7 @@ impl Episode {
                 let new = self.config.add_callback(*callback);
                 self.message = if new {
                     format!(
-                        "Attached the {} callback. restart_run to train with it.",
+                        "Attached the {} callback; it takes effect when training is re-run.",
                         callback.name()
                     )
                 } else {
@@ -543,7 +471,7 @@ impl Episode {
             Action::ReplaceOptimizer(kind) => {
                 self.config.optimizer = *kind;
                 self.message = format!(
-                    "Optimizer is now {} (lr {}). restart_run to train with it.",
+                    "Optimizer is now {} (lr {}); it takes effect when training is re-run.",
                     super::action::optimizer_name(*kind),
                     self.config.learning_rate
                 );
@@ -554,7 +482,7 @@ impl Episode {
                     self.patches.sort();
                 }
                 self.message = format!(
-                    "Patched the data loader: {}. restart_run to train with it.",
+                    "Patched the data loader: {}; it takes effect when training is re-run.",
                     patch.name()
                 );
             }
@@ -594,6 +522,9 @@ impl Episode {
                     self.flags.restart_after_fix = true;
                     if judged.recovered && !self.recovered_restart {
                         *reward += RECOVERED_RESTART;
+                    } else if !judged.recovered {
+                        *reward += FAILED_RESTART;
+                        self.failed_restarts += 1;
                     }
                     self.recovered_restart |= judged.recovered;
                 }
@@ -609,20 +540,32 @@ impl Episode {
                 *verdict = Some(judged);
             }
             Action::MarkDiagnosed(label) => {
-                let right = *label == self.task.file.root_cause;
-                *reward += if right {
-                    RIGHT_DIAGNOSIS
+                self.flags.diagnosis = Some(label.clone());
+                let evidence = self.evidence();
+                let share = evidence.label_share(label);
+                let backed = grade::supported(&self.task.file.rubric, &evidence);
+                let guess = self
+                    .task
+                    .file
+                    .rubric
+                    .guess_share
+                    .unwrap_or(grade::DEFAULT_GUESS_SHARE);
+                let credit = share * if backed { 1.0 } else { guess };
+                *reward += if share > 0.0 {
+                    (f64::from(RIGHT_DIAGNOSIS) * credit).round() as i32
                 } else {
                     WRONG_DIAGNOSIS
                 };
-                self.flags.diagnosis = Some(label.clone());
-                self.message = if right {
-                    format!("Diagnosis '{label}' is right.")
-                } else {
-                    format!(
-                        "Diagnosis '{label}' is wrong: the root cause was '{}'.",
-                        self.task.file.root_cause
-                    )
+                let root = &self.task.file.root_cause;
+                self.message = match (share, backed) {
+                    (s, true) if s >= 1.0 => format!("Diagnosis '{label}' is right."),
+                    (s, false) if s >= 1.0 => format!(
+                        "Diagnosis '{label}' is right, but nothing you found backs it: a guess earns part of the credit."
+                    ),
+                    (s, _) if s > 0.0 => format!(
+                        "Diagnosis '{label}' names part of the mechanism; the root cause was '{root}'."
+                    ),
+                    _ => format!("Diagnosis '{label}' is wrong: the root cause was '{root}'."),
                 };
             }
         }
@@ -683,24 +626,66 @@ impl Episode {
                 format!("Weight statistics for {} layers.", run.weight_stats.len())
             }
             Inspection::Code => format!(
-                "train.py, {} lines. fix_code is now available.",
+                "train.py, {} lines; any line can now be edited.",
                 self.code.line_count
             ),
         }
     }
 
-    /// The episode score and its breakdown, as of now.
+    fn evidence(&self) -> Evidence<'_> {
+        let rubric = &self.task.file.rubric;
+        Evidence {
+            valid_actions: &self.valid_actions,
+            recovered_restart: self.recovered_restart,
+            failed_restarts: self.failed_restarts,
+            diagnosis: self.flags.diagnosis.as_deref(),
+            root_cause: &self.task.file.root_cause,
+            labels: &self.scenario.labels,
+            steps: self.step_count,
+            par: rubric.par.unwrap_or(self.scenario.walkthrough.len()),
+        }
+    }
+
+    /// The score as the player may see it now: before the end, only what has
+    /// been earned and how much is still available; at the end, everything.
     pub fn grade(&self) -> Grade {
-        grade::grade(
-            &self.task.file.rubric,
-            &Evidence {
-                valid_actions: &self.valid_actions,
-                accepted_fixes: &self.scenario.fixes,
-                recovered_restart: self.recovered_restart,
-                diagnosis: self.flags.diagnosis.as_deref(),
-                root_cause: &self.task.file.root_cause,
-            },
-        )
+        let full = self.final_grade();
+        if self.done {
+            full
+        } else {
+            grade::in_progress(&full)
+        }
+    }
+
+    /// The whole breakdown, hidden items included: for the end of an episode
+    /// and for tests.
+    pub fn final_grade(&self) -> Grade {
+        grade::grade(&self.task.file.rubric, &self.evidence())
+    }
+
+    /// The debrief for the run the player was handed: the task's text, with
+    /// each measurable sign shown only where it holds on this run and with
+    /// this run's numbers.
+    pub fn debrief(&self) -> Debrief {
+        let file = &self.task.file.debrief;
+        let played = Played {
+            trace: &self.broken,
+            classes: self.scenario.data.classes,
+            features: self.scenario.data.features,
+        };
+        let signs = file
+            .signs
+            .iter()
+            .filter_map(|sign| match sign {
+                Sign::Plain(text) => Some(Sign::Plain(text.clone())),
+                Sign::Claim { claim, text } => claims::evaluate(claim, &played)
+                    .map(|values| Sign::Plain(claims::render(text, &values))),
+            })
+            .collect();
+        Debrief {
+            signs,
+            ..file.clone()
+        }
     }
 
     pub fn is_truncated(&self) -> bool {
@@ -711,22 +696,47 @@ impl Episode {
         self.flags.diagnosis.is_some()
     }
 
-    /// Whether the current run meets the task's recovery criteria.
+    /// The latest run (the broken one until a restart).
+    pub fn current_trace(&self) -> &RunTrace {
+        &self.trace
+    }
+
+    /// The run the player was handed.
+    pub fn broken_run(&self) -> &RunTrace {
+        &self.broken
+    }
+
+    /// The scenario this episode plays (variant, config, dressing).
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Whether the current run recovered: healthy, no worse than the broken
+    /// run, and free of the task's symptom.
     pub fn verdict(&mut self) -> Verdict {
-        let reference = if grade::needs_reference(&self.task.file.recovery) {
-            Some(self.reference_metrics())
-        } else {
-            None
-        };
-        grade::judge(&self.task.file.recovery, &self.trace, reference.as_ref())
+        let reference = self.reference_metrics();
+        verdict::judge(
+            &self.task.file.recovery,
+            &Runs {
+                run: &self.trace,
+                broken: &self.broken.final_metrics,
+                reference: &reference,
+                classes: self.scenario.data.classes,
+            },
+        )
     }
 
     /// The healthy run of this seed: the variant with the walkthrough's fixes
-    /// applied, trained once and remembered.
+    /// applied. Trained once per task and seed, and shared by every episode
+    /// that plays them.
     fn reference_metrics(&mut self) -> sim::FinalMetrics {
-        if let Some(done) = self.reference {
-            return done;
-        }
+        let task = self.task.clone();
+        task.references
+            .get_or_insert(self.seed, || self.reference_run().final_metrics)
+    }
+
+    /// Train the reference run (see `reference_metrics`).
+    pub fn reference_run(&self) -> Arc<RunTrace> {
         let mut healthy = self.clone();
         healthy.config = healthy.scenario.config.clone();
         healthy.program = healthy.scenario.program.clone();
@@ -745,10 +755,7 @@ impl Episode {
                 );
             }
         }
-        healthy.train(&mut crate::events::NoSink, &crate::events::FixedClock);
-        let metrics = healthy.trace.final_metrics;
-        self.reference = Some(metrics);
-        metrics
+        healthy.train(&mut crate::events::NoSink, &crate::events::FixedClock)
     }
 
     /// The intended solution for this episode's variant.

@@ -1,118 +1,22 @@
-//! Judging: whether a run really recovered (the task's recovery criteria,
-//! measured on the run), and the episode score from the task's rubric.
+//! The episode score from the task's rubric, judged on effects: evidence that
+//! bears on the cause, a change set that really made the re-run healthy, the
+//! mechanism named — and what it cost to get there (steps over par, restarts
+//! that did not recover, symptom-only changes, guesses). Before the episode is
+//! done the grade shows only what has been earned, never what is still hidden.
 
 use super::action::Action;
-use crate::sim::{FinalMetrics, RunTrace};
-use crate::task::{ActionRule, Recovery, Rubric};
+use crate::task::{ActionRule, Rubric};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
-/// Why a run does or does not count as recovered.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Verdict {
-    pub recovered: bool,
-    /// One line per criterion, e.g. "val_accuracy 0.71 >= 0.66".
-    pub checks: Vec<String>,
-}
+pub const DEFAULT_OVER_PAR_PENALTY: f64 = 0.02;
+pub const DEFAULT_MAX_OVER_PAR_PENALTY: f64 = 0.3;
+pub const DEFAULT_FAILED_RESTART_PENALTY: f64 = 0.05;
+/// Failed restarts cost at most this many times their penalty.
+pub const MAX_FAILED_RESTARTS_COUNTED: usize = 3;
+pub const DEFAULT_GUESS_SHARE: f64 = 0.4;
 
-/// Does `trace` meet the criteria? `reference` is the final metrics of the
-/// healthy reference run, needed only by the `*_vs_reference` criteria.
-pub fn needs_reference(recovery: &Recovery) -> bool {
-    recovery.min_accuracy_vs_reference.is_some() || recovery.max_val_loss_vs_reference.is_some()
-}
-
-pub fn judge(recovery: &Recovery, trace: &RunTrace, reference: Option<&FinalMetrics>) -> Verdict {
-    let mut ok = true;
-    let mut checks = Vec::new();
-    let mut check = |pass: bool, text: String| {
-        ok &= pass;
-        checks.push(format!("{} {text}", if pass { "ok:" } else { "not met:" }));
-    };
-    match &trace.outcome {
-        crate::sim::Outcome::Failed { epoch, .. } => {
-            check(false, format!("the run diverged at epoch {epoch}"))
-        }
-        crate::sim::Outcome::Stopped { epoch, reason }
-            if reason == crate::sim::trainer::INTERRUPTED =>
-        {
-            check(
-                false,
-                format!(
-                    "the run was interrupted after epoch {epoch}, before it could show a recovery"
-                ),
-            )
-        }
-        _ => {}
-    }
-    let last = trace.final_metrics;
-    if let Some(min) = recovery.min_val_accuracy {
-        check(
-            last.val_accuracy >= min,
-            format!("final val_accuracy {} >= {min}", short(last.val_accuracy)),
-        );
-    }
-    if let Some(max) = recovery.max_val_loss {
-        check(
-            last.val_loss <= max,
-            format!("final val_loss {} <= {max}", short(last.val_loss)),
-        );
-    }
-    if let (Some(share), Some(r)) = (recovery.min_accuracy_vs_reference, reference) {
-        let want = share * r.val_accuracy;
-        check(
-            last.val_accuracy >= want,
-            format!(
-                "final val_accuracy {} >= {share} x the healthy run's {}",
-                short(last.val_accuracy),
-                short(r.val_accuracy)
-            ),
-        );
-    }
-    if let (Some(factor), Some(r)) = (recovery.max_val_loss_vs_reference, reference) {
-        let want = factor * r.val_loss;
-        check(
-            last.val_loss <= want,
-            format!(
-                "final val_loss {} <= {factor} x the healthy run's {}",
-                short(last.val_loss),
-                short(r.val_loss)
-            ),
-        );
-    }
-    if let Some(max) = recovery.max_val_loss_rise {
-        let best = trace
-            .epochs
-            .iter()
-            .map(|e| e.val_loss)
-            .filter(|v| v.is_finite())
-            .fold(f64::INFINITY, f64::min);
-        let rise = last.val_loss - best;
-        check(
-            rise <= max,
-            format!("val_loss rise from its best {} <= {max}", short(rise)),
-        );
-    }
-    if let Some(max) = recovery.max_duplicate_ratio {
-        let ratio = trace.data_stats.duplicate_ratio;
-        check(
-            ratio <= max,
-            format!("duplicate_ratio {} <= {max}", short(ratio)),
-        );
-    }
-    Verdict {
-        recovered: ok,
-        checks,
-    }
-}
-
-fn short(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.3}")
-    } else {
-        "NaN".into()
-    }
-}
-
-/// Whether an action matches a task rule (a fix or a red herring).
+/// Whether an action matches a task rule (a red herring).
 pub fn matches(rule: &ActionRule, action: &Action) -> bool {
     if rule.action != action.action_type() {
         return false;
@@ -161,15 +65,44 @@ pub struct Grade {
     /// 0–1, from the rubric.
     pub score: f64,
     pub breakdown: Vec<GradeItem>,
+    /// Before the end: the credit not yet earned (what it is for stays hidden).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub still_available: Option<f64>,
 }
 
 /// What the grader needs to know about an episode.
 pub struct Evidence<'a> {
     pub valid_actions: &'a [Action],
-    pub accepted_fixes: &'a [ActionRule],
     pub recovered_restart: bool,
+    /// Restarts after a change whose run did not recover.
+    pub failed_restarts: usize,
     pub diagnosis: Option<&'a str>,
     pub root_cause: &'a str,
+    /// Other labels with credit: label → share.
+    pub labels: &'a BTreeMap<String, f64>,
+    pub steps: usize,
+    /// Steps an efficient player needs.
+    pub par: usize,
+}
+
+impl Evidence<'_> {
+    /// The share of the diagnosis weight the submitted label names.
+    pub fn label_share(&self, label: &str) -> f64 {
+        if label == self.root_cause {
+            1.0
+        } else {
+            self.labels.get(label).copied().unwrap_or(0.0)
+        }
+    }
+}
+
+/// Whether the player found anything that bears on the cause: an inspection
+/// the rubric credits, or a run they made healthy.
+pub fn supported(rubric: &Rubric, e: &Evidence<'_>) -> bool {
+    e.recovered_restart
+        || e.valid_actions
+            .iter()
+            .any(|a| rubric.evidence.contains_key(a.action_type()))
 }
 
 pub fn grade(rubric: &Rubric, e: &Evidence<'_>) -> Grade {
@@ -185,31 +118,44 @@ pub fn grade(rubric: &Rubric, e: &Evidence<'_>) -> Grade {
             earned: used,
         });
     }
-    let fixed = e
-        .valid_actions
-        .iter()
-        .any(|a| e.accepted_fixes.iter().any(|rule| matches(rule, a)));
     breakdown.push(GradeItem {
-        item: "fix: an accepted fix was applied".into(),
+        item: "fix: the changes in force when the run recovered".into(),
         weight: rubric.fix,
-        earned: fixed,
+        earned: e.recovered_restart,
     });
     breakdown.push(GradeItem {
-        item: "recovered: a restart after the fix really recovered".into(),
+        item: "recovered: a re-run that is healthy".into(),
         weight: rubric.recovered,
         earned: e.recovered_restart,
     });
-    let right = e.diagnosis == Some(e.root_cause);
+    let share = e.diagnosis.map_or(0.0, |d| e.label_share(d));
+    let backed = supported(rubric, e);
+    let guess = rubric.guess_share.unwrap_or(DEFAULT_GUESS_SHARE);
+    let diagnosis_weight = rubric.diagnosis * share * if backed { 1.0 } else { guess };
     breakdown.push(GradeItem {
-        item: format!("diagnosis: {}", e.root_cause),
-        weight: rubric.diagnosis,
-        earned: right,
+        item: match (e.diagnosis, share) {
+            (Some(d), s) if s >= 1.0 && backed => format!("diagnosis: {d} names the root cause"),
+            (Some(d), s) if s >= 1.0 => {
+                format!("diagnosis: {d} names the root cause, but nothing you found backs it")
+            }
+            (Some(d), s) if s > 0.0 => format!(
+                "diagnosis: {d} names part of the mechanism (the root cause: {})",
+                e.root_cause
+            ),
+            _ => format!("diagnosis: {}", e.root_cause),
+        },
+        weight: if share > 0.0 {
+            diagnosis_weight
+        } else {
+            rubric.diagnosis
+        },
+        earned: share > 0.0,
     });
     if rubric.wrong_diagnosis_penalty > 0.0 {
         breakdown.push(GradeItem {
             item: "penalty: wrong diagnosis".into(),
             weight: -rubric.wrong_diagnosis_penalty,
-            earned: e.diagnosis.is_some() && !right,
+            earned: e.diagnosis.is_some() && share == 0.0,
         });
     }
     for rule in &rubric.red_herrings {
@@ -219,19 +165,65 @@ pub fn grade(rubric: &Rubric, e: &Evidence<'_>) -> Grade {
             None => rule.action.clone(),
         };
         breakdown.push(GradeItem {
-            item: format!("penalty: red herring {name}"),
+            item: format!("penalty: symptom-only change {name}"),
             weight: -rule.penalty.unwrap_or(0.0),
             earned: chased,
         });
     }
+    let over = e.steps.saturating_sub(e.par);
+    let per = rubric.over_par_penalty.unwrap_or(DEFAULT_OVER_PAR_PENALTY);
+    let cap = rubric
+        .max_over_par_penalty
+        .unwrap_or(DEFAULT_MAX_OVER_PAR_PENALTY);
+    breakdown.push(GradeItem {
+        item: format!("penalty: {over} steps over par ({})", e.par),
+        weight: -(per * over as f64).min(cap),
+        earned: over > 0,
+    });
+    let failed = e.failed_restarts.min(MAX_FAILED_RESTARTS_COUNTED);
+    let per_restart = rubric
+        .failed_restart_penalty
+        .unwrap_or(DEFAULT_FAILED_RESTART_PENALTY);
+    breakdown.push(GradeItem {
+        item: format!(
+            "penalty: {} re-run{} that did not recover",
+            e.failed_restarts,
+            if e.failed_restarts == 1 { "" } else { "s" }
+        ),
+        weight: -per_restart * failed as f64,
+        earned: failed > 0,
+    });
     let total: f64 = breakdown
         .iter()
         .filter(|i| i.earned)
         .map(|i| i.weight)
         .sum();
     Grade {
-        // `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
-        score: (total.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0 + 0.0,
+        score: round4(total.clamp(0.0, 1.0)),
         breakdown,
+        still_available: None,
     }
+}
+
+/// What may be shown before the end: earned credit, and how much is left.
+/// Penalties wait for the end too: naming one (a symptom-only change, the par)
+/// would tell the player something about the answer.
+pub fn in_progress(full: &Grade) -> Grade {
+    let breakdown: Vec<GradeItem> = full
+        .breakdown
+        .iter()
+        .filter(|i| i.earned && i.weight > 0.0 && !i.item.starts_with("diagnosis"))
+        .cloned()
+        .collect();
+    let earned: f64 = breakdown.iter().map(|i| i.weight).sum();
+    Grade {
+        score: round4(earned.clamp(0.0, 1.0)),
+        breakdown,
+        still_available: Some(round4((1.0 - earned).max(0.0))),
+    }
+}
+
+/// `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
+fn round4(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0 + 0.0
 }

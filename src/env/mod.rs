@@ -3,11 +3,15 @@
 //! only outside things it touches are the event sink and clock it is handed.
 
 pub mod action;
+pub mod claims;
 pub mod episode;
 pub mod grade;
 pub mod observation;
+pub mod training;
+pub mod verdict;
 
 pub use action::{Action, ActionRequest};
 pub use episode::{Episode, StepInfo};
-pub use grade::{Grade, GradeItem, Verdict};
+pub use grade::{Grade, GradeItem};
+pub use verdict::Verdict;
 pub use observation::Observation;

@@ -389,7 +389,7 @@ impl Game {
         let s = &self.style;
         let grade = ep.grade();
         let task = ep.task().clone();
-        let d = &task.file.debrief;
+        let d = ep.debrief();
         let ending = if ep.is_truncated() {
             format!(
                 "Out of steps ({} of {}): the episode is over.",

@@ -4,13 +4,17 @@
 
 pub mod limits;
 mod locate;
+pub mod memo;
+pub mod scenario;
 pub mod schema;
 
-use crate::sim::data::DataFaults;
-use crate::sim::{ConfigValue, DataSpec, Program, TrainConfig};
+use crate::sim::{DataSpec, TrainConfig};
 use crate::vocab;
+pub use scenario::Scenario;
+use scenario::resolve;
 pub use schema::{
-    ActionRule, Debrief, Difficulty, Dressing, Edit, Recovery, Rubric, TaskFile, Variant, WalkStep,
+    ActionRule, Debrief, Difficulty, Dressing, Edit, Pool, Recovery, Rubric, Sign, Span, TaskFile,
+    Variant, WalkStep,
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -113,19 +117,8 @@ pub struct Task {
     pub origin: String,
     /// sha256 of the file's bytes, hex.
     pub hash: String,
-}
-
-/// The concrete setup of one episode: a task's variant resolved for a seed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scenario {
-    pub variant: usize,
-    pub variant_name: String,
-    pub data: DataSpec,
-    pub config: TrainConfig,
-    pub program: Program,
-    pub notes: String,
-    pub fixes: Vec<ActionRule>,
-    pub walkthrough: Vec<WalkStep>,
+    /// Its healthy reference runs, per seed.
+    pub references: memo::ReferenceMemo,
 }
 
 impl Task {
@@ -142,120 +135,22 @@ impl Task {
         crate::sim::rng::SimRng::new(seed, "variant").below(n)
     }
 
-    /// Resolve variant `index` (0 when the task has none).
+    /// Variant `index` (0 when the task has none) with no seed's draws: the
+    /// first value of every pool.
     pub fn scenario(&self, index: usize) -> Result<Scenario, Vec<Problem>> {
-        resolve(&self.file, index)
+        resolve(&self.file, index, None)
     }
 
+    /// The seed's variant with the seed's draws: what an episode plays.
     pub fn scenario_for_seed(&self, seed: u64) -> Result<Scenario, Vec<Problem>> {
-        self.scenario(self.variant_for_seed(seed))
+        resolve(&self.file, self.variant_for_seed(seed), Some(seed))
     }
 }
 
-fn problem(path: FieldPath, message: impl Into<String>) -> Problem {
+pub(crate) fn problem(path: FieldPath, message: impl Into<String>) -> Problem {
     Problem {
         path,
         message: message.into(),
-    }
-}
-
-fn apply_config(
-    config: &mut TrainConfig,
-    overrides: &BTreeMap<String, ConfigValue>,
-    at: &FieldPath,
-    problems: &mut Vec<Problem>,
-) {
-    for (target, value) in overrides {
-        if let Err(err) = config.set(target, value) {
-            problems.push(problem(at.with(target.as_str()), err.to_string()));
-        }
-    }
-}
-
-fn apply_edits(program: &mut Program, edits: &[Edit], at: &FieldPath, problems: &mut Vec<Problem>) {
-    for (i, edit) in edits.iter().enumerate() {
-        if let Err(err) = program.replace_line(edit.line, &edit.replace) {
-            problems.push(problem(at.with(i), err.to_string()));
-        }
-    }
-}
-
-fn resolve(file: &TaskFile, index: usize) -> Result<Scenario, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut config = TrainConfig::default();
-    apply_config(
-        &mut config,
-        &file.config,
-        &FieldPath(vec!["config".into()]),
-        &mut problems,
-    );
-    let mut program = Program::standard();
-    apply_edits(
-        &mut program,
-        &file.edits,
-        &FieldPath(vec!["edits".into()]),
-        &mut problems,
-    );
-    let mut data = file.data.clone();
-    let mut notes = file.dressing.notes.clone();
-    let mut fixes = file.fixes.clone();
-    let mut walkthrough = file.walkthrough.clone();
-    let mut variant_name = "base".to_string();
-    if let Some(variant) = file.variants.get(index) {
-        let at = FieldPath(vec!["variants".into(), index.into()]);
-        variant_name = variant.name.clone();
-        apply_config(
-            &mut config,
-            &variant.config,
-            &at.with("config"),
-            &mut problems,
-        );
-        apply_edits(
-            &mut program,
-            &variant.edits,
-            &at.with("edits"),
-            &mut problems,
-        );
-        let patch = &variant.faults;
-        let faults: &mut DataFaults = &mut data.faults;
-        if let Some(v) = patch.leakage {
-            faults.leakage = v;
-        }
-        if let Some(v) = patch.label_noise {
-            faults.label_noise = v;
-        }
-        if let Some(v) = patch.nan_rows {
-            faults.nan_rows = v;
-        }
-        if let Some(v) = patch.glitch_epoch {
-            faults.glitch_epoch = v;
-        }
-        if let Some(v) = patch.glitch_scale {
-            faults.glitch_scale = v;
-        }
-        if let Some(n) = &variant.notes {
-            notes = n.clone();
-        }
-        fixes.extend(variant.fixes.iter().cloned());
-        if let Some(w) = &variant.walkthrough {
-            walkthrough = w.clone();
-        }
-    }
-    let data_at = FieldPath(vec!["data".into()]);
-    problems.extend(check_data(&data, &data_at));
-    if problems.is_empty() {
-        Ok(Scenario {
-            variant: index,
-            variant_name,
-            data,
-            config,
-            program,
-            notes,
-            fixes,
-            walkthrough,
-        })
-    } else {
-        Err(problems)
     }
 }
 
@@ -276,7 +171,7 @@ fn check_range(
 }
 
 /// Ranges that bound the cost of a run (see docs/TASKS.md).
-fn check_data(data: &DataSpec, at: &FieldPath) -> Vec<Problem> {
+pub(crate) fn check_data(data: &DataSpec, at: &FieldPath) -> Vec<Problem> {
     let mut p = Vec::new();
     check_range(
         &mut p,
@@ -381,6 +276,33 @@ fn check_rule(rule: &ActionRule, at: &FieldPath, problems: &mut Vec<Problem>) {
     }
 }
 
+fn check_labels(
+    labels: &BTreeMap<String, f64>,
+    root_cause: &str,
+    at: &FieldPath,
+    problems: &mut Vec<Problem>,
+) {
+    for (label, share) in labels {
+        if !vocab::is_diagnosis(label) {
+            problems.push(problem(
+                at.with(label.as_str()),
+                format!("unknown diagnosis '{label}'"),
+            ));
+        } else if label == root_cause {
+            problems.push(problem(
+                at.with(label.as_str()),
+                "the root cause always earns full credit; list only other labels",
+            ));
+        }
+        if !(share.is_finite() && *share > 0.0 && *share <= 1.0) {
+            problems.push(problem(
+                at.with(label.as_str()),
+                format!("a label's share must be in (0, 1], got {share}"),
+            ));
+        }
+    }
+}
+
 fn check_walk_step(step: &WalkStep, at: &FieldPath, problems: &mut Vec<Problem>) {
     if !vocab::is_action_type(&step.action_type) {
         problems.push(problem(
@@ -453,14 +375,11 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
         0.0,
         1024.0,
     );
-    check_range(
-        &mut p,
-        &dressing,
-        "gpu_memory_used_gb",
-        file.dressing.gpu_memory_used_gb,
-        0.0,
-        file.dressing.gpu_memory_total_gb,
-    );
+    let (lo, hi) = file.dressing.gpu_memory_used_gb.bounds();
+    let total = file.dressing.gpu_memory_total_gb;
+    check_range(&mut p, &dressing, "gpu_memory_used_gb", lo, 0.0, hi.min(total));
+    check_range(&mut p, &dressing, "gpu_memory_used_gb", hi, lo, total);
+    check_labels(&file.labels, &file.root_cause, &root.with("labels"), &mut p);
     let recovery = root.with("recovery");
     let r = &file.recovery;
     for (name, value) in [
@@ -483,9 +402,6 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     }
     if r == &Recovery::default() {
         p.push(problem(recovery, "needs at least one criterion"));
-    }
-    for (i, rule) in file.fixes.iter().enumerate() {
-        check_rule(rule, &root.with("fixes").with(i), &mut p);
     }
     let rubric = root.with("rubric");
     let rb = &file.rubric;
@@ -530,20 +446,47 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
             Some(v) => check_range(&mut p, &at, "penalty", v, 0.0, 1.0),
         }
     }
+    for (name, value) in [
+        ("over_par_penalty", rb.over_par_penalty),
+        ("max_over_par_penalty", rb.max_over_par_penalty),
+        ("failed_restart_penalty", rb.failed_restart_penalty),
+        ("guess_share", rb.guess_share),
+    ] {
+        if let Some(v) = value {
+            check_range(&mut p, &rubric, name, v, 0.0, 1.0);
+        }
+    }
+    check_range(
+        &mut p,
+        &rubric,
+        "wrong_diagnosis_penalty",
+        rb.wrong_diagnosis_penalty,
+        0.0,
+        1.0,
+    );
+    if let Some(par) = rb.par {
+        check_range(&mut p, &rubric, "par", par as f64, 1.0, file.max_steps as f64);
+    }
+    for (i, sign) in file.debrief.signs.iter().enumerate() {
+        if let Sign::Claim { claim, text } = sign {
+            let at = root.with("debrief").with("signs").with(i);
+            if let Err(why) = crate::env::claims::check_template(claim, text) {
+                p.push(problem(at, why));
+            }
+        }
+    }
     for (i, step) in file.walkthrough.iter().enumerate() {
         check_walk_step(step, &root.with("walkthrough").with(i), &mut p);
     }
     let variants = file.variants.len().max(1);
     for index in 0..variants {
-        match resolve(file, index) {
+        match resolve(file, index, None) {
             Err(problems) => p.extend(problems),
             Ok(scenario) => p.extend(over_budget(&scenario, file, index)),
         }
         if let Some(v) = file.variants.get(index) {
             let at = root.with("variants").with(index);
-            for (i, rule) in v.fixes.iter().enumerate() {
-                check_rule(rule, &at.with("fixes").with(i), &mut p);
-            }
+            check_labels(&v.labels, &file.root_cause, &at.with("labels"), &mut p);
             for (i, step) in v.walkthrough.iter().flatten().enumerate() {
                 check_walk_step(step, &at.with("walkthrough").with(i), &mut p);
             }
@@ -551,7 +494,7 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     }
     p.dedup();
     let resolved_walk =
-        (0..variants).all(|i| resolve(file, i).is_ok_and(|s| !s.walkthrough.is_empty()));
+        (0..variants).all(|i| resolve(file, i, None).is_ok_and(|s| !s.walkthrough.is_empty()));
     if !resolved_walk && p.is_empty() {
         p.push(problem(
             root.with("walkthrough"),
@@ -630,6 +573,7 @@ pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<Task
         file,
         origin: origin.to_string(),
         hash,
+        references: memo::ReferenceMemo::default(),
     })
 }
 

@@ -33,21 +33,27 @@ pub struct TaskFile {
     pub summary: String,
     pub difficulty: Difficulty,
     pub max_steps: usize,
-    /// The diagnosis label that is right for every variant.
+    /// The diagnosis label that is right for every variant: full credit.
     pub root_cause: String,
+    /// Other labels that name the same mechanism at another level (full or
+    /// partial credit) or its symptom (partial): label → share of the
+    /// diagnosis weight, in (0, 1].
+    #[serde(default)]
+    pub labels: BTreeMap<String, f64>,
     pub dressing: Dressing,
     pub data: DataSpec,
     /// Overrides of the default hyper-parameters (see docs/TASKS.md for targets).
     #[serde(default)]
     pub config: BTreeMap<String, ConfigValue>,
+    /// Incidental hyper-parameters a seed draws from a pool, so that no fixed
+    /// value identifies the task: target → the values to choose from.
+    #[serde(default)]
+    pub jitter: BTreeMap<String, Vec<ConfigValue>>,
     /// Line edits applied to the standard train.py.
     #[serde(default)]
     pub edits: Vec<Edit>,
-    /// What a run must show to count as recovered.
+    /// What a run must show, beyond being healthy, to count as recovered.
     pub recovery: Recovery,
-    /// Actions that address the root cause.
-    #[serde(default)]
-    pub fixes: Vec<ActionRule>,
     pub rubric: Rubric,
     pub debrief: Debrief,
     /// The intended solution, as step data; a variant may replace it.
@@ -63,12 +69,50 @@ pub struct TaskFile {
 pub struct Dressing {
     #[serde(default = "pytorch")]
     pub framework: String,
-    pub notes: String,
+    /// The colleague's notes: one text, or a pool a seed picks from (helpful,
+    /// misleading or silent: an empty string is a silent colleague).
+    pub notes: Pool,
     /// Static log text (e.g. a warning); a failed run's error is appended to it.
+    /// `{gpu_memory_used_gb}` and `{gpu_memory_total_gb}` are filled in.
     #[serde(default)]
     pub error_log: Option<String>,
-    pub gpu_memory_used_gb: f64,
+    /// A value, or `[low, high]` for a seed to draw from.
+    pub gpu_memory_used_gb: Span,
     pub gpu_memory_total_gb: f64,
+}
+
+/// One text, or several for a seed to choose from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Pool {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Pool {
+    pub fn choices(&self) -> &[String] {
+        match self {
+            Pool::One(one) => std::slice::from_ref(one),
+            Pool::Many(many) => many,
+        }
+    }
+}
+
+/// A number, or a `[low, high]` range for a seed to draw from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Span {
+    Value(f64),
+    Range([f64; 2]),
+}
+
+impl Span {
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            Span::Value(v) => (v, v),
+            Span::Range([lo, hi]) => (lo, hi),
+        }
+    }
 }
 
 fn pytorch() -> String {
@@ -95,6 +139,19 @@ pub struct Recovery {
     /// (the same variant trained with the walkthrough's fixes).
     #[serde(default)]
     pub min_accuracy_vs_reference: Option<f64>,
+    /// Final validation accuracy must close at least this share of the gap
+    /// between chance and the reference run's accuracy (default 0.75).
+    #[serde(default)]
+    pub min_gain_vs_reference: Option<f64>,
+    /// Whether the final validation accuracy must be no worse than the broken
+    /// run's (default true; false where the broken accuracy is inflated, as
+    /// with leakage).
+    #[serde(default)]
+    pub compare_to_broken: Option<bool>,
+    /// The metric "no worse than the broken run" compares (default
+    /// `val_accuracy`; `val_loss` where the symptom is in the loss).
+    #[serde(default)]
+    pub main_metric: Option<MainMetric>,
     /// Final validation loss at most this multiple of the reference run's.
     #[serde(default)]
     pub max_val_loss_vs_reference: Option<f64>,
@@ -104,6 +161,13 @@ pub struct Recovery {
     /// Measured train/val duplicate ratio at most this.
     #[serde(default)]
     pub max_duplicate_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MainMetric {
+    ValAccuracy,
+    ValLoss,
 }
 
 /// Matches an action: its type, and optionally its target and value.
@@ -129,13 +193,15 @@ pub struct ActionRule {
     pub penalty: Option<f64>,
 }
 
+
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rubric {
-    /// Weight earned by using each inspection that reveals the fault.
+    /// Weight earned by using each inspection that bears on the cause.
     #[serde(default)]
     pub evidence: BTreeMap<String, f64>,
-    /// Weight for taking an accepted fix.
+    /// Weight for the change set in force at the first restart that recovered.
     pub fix: f64,
     /// Weight for a restart whose run recovered.
     pub recovered: f64,
@@ -144,19 +210,54 @@ pub struct Rubric {
     /// Subtracted for a wrong diagnosis.
     #[serde(default)]
     pub wrong_diagnosis_penalty: f64,
-    /// Actions that chase the colleague's red herring; each carries a penalty.
+    /// Changes that only treat a symptom; each carries a penalty. `tasks
+    /// check` makes sure none of them recovers the run on its own.
     #[serde(default)]
     pub red_herrings: Vec<ActionRule>,
+    /// Steps an efficient player needs (default: the walkthrough's length).
+    #[serde(default)]
+    pub par: Option<usize>,
+    /// Subtracted per step over par (default 0.02).
+    #[serde(default)]
+    pub over_par_penalty: Option<f64>,
+    /// The most steps over par can cost (default 0.3).
+    #[serde(default)]
+    pub max_over_par_penalty: Option<f64>,
+    /// Subtracted per restart after a change that did not recover (default 0.05).
+    #[serde(default)]
+    pub failed_restart_penalty: Option<f64>,
+    /// Share of the diagnosis weight a right label earns when nothing backs it:
+    /// no inspection that bears on the cause and no recovered run (default 0.4).
+    #[serde(default)]
+    pub guess_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Debrief {
     pub bug: String,
-    pub signs: Vec<String>,
+    pub signs: Vec<Sign>,
     pub fix: String,
     #[serde(default)]
     pub reference: Option<String>,
+}
+
+/// A sign of the fault in the debrief. A sign that states something
+/// measurable names the claim that checks it on the played run; its text may
+/// use the claim's numbers as `{name}` placeholders (docs/TASKS.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Sign {
+    Claim { claim: String, text: String },
+    Plain(String),
+}
+
+impl std::fmt::Display for Sign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sign::Claim { text, .. } | Sign::Plain(text) => f.write_str(text),
+        }
+    }
 }
 
 /// One step of a walkthrough: an action request, as sent over the protocol.
@@ -177,6 +278,18 @@ pub struct FaultPatch {
     pub glitch_scale: Option<f64>,
 }
 
+/// The data fields a variant may override.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataPatch {
+    #[serde(default)]
+    pub class_separation: Option<f64>,
+    #[serde(default)]
+    pub feature_scale: Option<f64>,
+    #[serde(default)]
+    pub feature_offset: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
@@ -185,13 +298,19 @@ pub struct Variant {
     pub config: BTreeMap<String, ConfigValue>,
     #[serde(default)]
     pub faults: FaultPatch,
+    /// Overrides of the task's data shape for this variant.
+    #[serde(default)]
+    pub data: DataPatch,
     #[serde(default)]
     pub edits: Vec<Edit>,
     #[serde(default)]
-    pub notes: Option<String>,
-    /// Extra accepted fixes for this variant (e.g. the buggy line).
+    pub notes: Option<Pool>,
+    /// Extra labels with credit for this variant (added to the task's).
     #[serde(default)]
-    pub fixes: Vec<ActionRule>,
+    pub labels: BTreeMap<String, f64>,
+    /// Replaces the task's pools for the targets it names.
+    #[serde(default)]
+    pub jitter: BTreeMap<String, Vec<ConfigValue>>,
     #[serde(default)]
     pub walkthrough: Option<Vec<WalkStep>>,
 }

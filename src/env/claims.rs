@@ -1,0 +1,405 @@
+//! Claims: the measurable statements a debrief may make about the run the
+//! player was handed, each a predicate on that run. A sign that names a claim
+//! is shown only when the claim holds on the played run, with the run's own
+//! numbers filled into its text; a test plays every task variant on many seeds
+//! and fails if a task's claim holds on fewer than 90% of them.
+
+use crate::sim::trainer::VANISHING_NORM;
+use crate::sim::{Outcome, RunTrace};
+use std::collections::BTreeMap;
+
+/// The numbers a claim puts at a sign's disposal, by placeholder name.
+pub type Values = BTreeMap<&'static str, String>;
+
+/// What a claim is judged on.
+pub struct Played<'a> {
+    pub trace: &'a RunTrace,
+    pub classes: usize,
+    pub features: usize,
+}
+
+struct Claim {
+    name: &'static str,
+    /// What it asserts, for authors (docs/TASKS.md).
+    meaning: &'static str,
+    placeholders: &'static [&'static str],
+    holds: fn(&Played<'_>) -> Option<Values>,
+}
+
+/// Every claim a task may name.
+const CLAIMS: &[Claim] = &[
+    Claim {
+        name: "diverged",
+        meaning: "the run failed: its loss or gradients left float32 range",
+        placeholders: &["epoch", "error"],
+        holds: diverged,
+    },
+    Claim {
+        name: "loss_at_chance",
+        meaning: "final training loss within 10% of ln(classes), the loss of a uniform guess",
+        placeholders: &["train_loss", "ln_classes", "classes"],
+        holds: loss_at_chance,
+    },
+    Claim {
+        name: "accuracy_near_chance",
+        meaning: "final validation accuracy at most 0.1 above 1/classes",
+        placeholders: &["val_accuracy", "chance"],
+        holds: accuracy_near_chance,
+    },
+    Claim {
+        name: "early_layers_vanish",
+        meaning: "fc1's mean gradient norm below 1e-6 and at least 100x smaller than the last layer's",
+        placeholders: &["first_norm", "last_norm", "ratio", "last_layer"],
+        holds: early_layers_vanish,
+    },
+    Claim {
+        name: "all_layers_exploding",
+        meaning: "every layer's gradient norm is flagged exploding",
+        placeholders: &["smallest_norm"],
+        holds: all_layers_exploding,
+    },
+    Claim {
+        name: "val_loss_turns_up",
+        meaning: "validation loss reaches its minimum before the last epoch and ends at least 0.1 above it while training loss ends lower than at that minimum",
+        placeholders: &["best_epoch", "best_val_loss", "final_val_loss", "final_train_loss"],
+        holds: val_loss_turns_up,
+    },
+    Claim {
+        name: "duplicates",
+        meaning: "at least 10% of validation rows also appear in the training set",
+        placeholders: &["duplicate_pct"],
+        holds: duplicates,
+    },
+    Claim {
+        name: "eval_during_training",
+        meaning: "at least one module was in eval mode during the training steps",
+        placeholders: &["eval_modules"],
+        holds: eval_during_training,
+    },
+    Claim {
+        name: "gradient_spike",
+        meaning: "some layer's gradient norm in one epoch is at least 3x its median over the run",
+        placeholders: &["layer", "norm", "epoch", "median"],
+        holds: gradient_spike,
+    },
+    Claim {
+        name: "gradients_grow",
+        meaning: "the last epoch's mean gradient norm is at least 3x the first epoch's",
+        placeholders: &["first_norm", "last_norm"],
+        holds: gradients_grow,
+    },
+    Claim {
+        name: "inputs_off_scale",
+        meaning: "the input features' mean is at least 3 away from 0 or their std at least 3",
+        placeholders: &["feature_mean", "feature_std"],
+        holds: inputs_off_scale,
+    },
+    Claim {
+        name: "few_rows_per_feature",
+        meaning: "fewer than 5 training rows per input feature",
+        placeholders: &["train_samples", "features"],
+        holds: few_rows_per_feature,
+    },
+    Claim {
+        name: "no_nan_in_data",
+        meaning: "no NaN or infinite value in the training inputs",
+        placeholders: &["null_count"],
+        holds: no_nan_in_data,
+    },
+    Claim {
+        name: "weights_tiny",
+        meaning: "fc1's weight std below 0.01 at the end of the run",
+        placeholders: &["std"],
+        holds: weights_tiny,
+    },
+    Claim {
+        name: "gradients_healthy",
+        meaning: "no layer's gradients are flagged exploding or vanishing",
+        placeholders: &[],
+        holds: gradients_healthy,
+    },
+    Claim {
+        name: "val_accuracy_high",
+        meaning: "final validation accuracy at least 0.5 above chance",
+        placeholders: &["val_accuracy", "chance"],
+        holds: val_accuracy_high,
+    },
+];
+
+/// The names and meanings of every claim, for docs and help.
+pub fn catalogue() -> impl Iterator<Item = (&'static str, &'static str)> {
+    CLAIMS.iter().map(|c| (c.name, c.meaning))
+}
+
+fn find(name: &str) -> Option<&'static Claim> {
+    CLAIMS.iter().find(|c| c.name == name)
+}
+
+/// For task checking: the claim exists and the text uses only its placeholders.
+pub fn check_template(claim: &str, text: &str) -> Result<(), String> {
+    let Some(c) = find(claim) else {
+        let known: Vec<&str> = CLAIMS.iter().map(|c| c.name).collect();
+        return Err(format!(
+            "unknown claim '{claim}' (known: {})",
+            known.join(", ")
+        ));
+    };
+    for name in placeholders(text) {
+        if !c.placeholders.contains(&name) {
+            return Err(format!(
+                "claim '{claim}' has no value '{{{name}}}' (it has: {})",
+                c.placeholders.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// The claim's values on this run, or `None` when it does not hold (or is
+/// unknown, which task checking rules out).
+pub fn evaluate(claim: &str, played: &Played<'_>) -> Option<Values> {
+    find(claim).and_then(|c| (c.holds)(played))
+}
+
+/// `text` with the values filled in.
+pub fn render(text: &str, values: &Values) -> String {
+    let mut out = text.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Three significant figures, in the style the observation's tables use.
+pub fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() { "NaN".into() } else { "inf".into() };
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e4).contains(&a) {
+        format!("{v:.2e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn values<const N: usize>(pairs: [(&'static str, String); N]) -> Option<Values> {
+    Some(pairs.into_iter().collect())
+}
+
+fn diverged(p: &Played<'_>) -> Option<Values> {
+    match &p.trace.outcome {
+        Outcome::Failed { epoch, message, .. } => {
+            values([("epoch", epoch.to_string()), ("error", message.clone())])
+        }
+        _ => None,
+    }
+}
+
+fn loss_at_chance(p: &Played<'_>) -> Option<Values> {
+    let ln_c = libm::log(p.classes as f64);
+    let loss = p.trace.final_metrics.train_loss;
+    ((loss - ln_c).abs() <= 0.1 * ln_c).then_some(())?;
+    values([
+        ("train_loss", sig3(loss)),
+        ("ln_classes", sig3(ln_c)),
+        ("classes", p.classes.to_string()),
+    ])
+}
+
+fn accuracy_near_chance(p: &Played<'_>) -> Option<Values> {
+    let chance = 1.0 / p.classes as f64;
+    let acc = p.trace.final_metrics.val_accuracy;
+    (acc <= chance + 0.1).then_some(())?;
+    values([("val_accuracy", sig3(acc)), ("chance", sig3(chance))])
+}
+
+fn early_layers_vanish(p: &Played<'_>) -> Option<Values> {
+    let grads = &p.trace.gradient_stats;
+    let (first, last) = (grads.first()?, grads.last()?);
+    let ratio = last.mean_norm / first.mean_norm;
+    (first.mean_norm < VANISHING_NORM && ratio >= 100.0).then_some(())?;
+    values([
+        ("first_norm", sig3(first.mean_norm)),
+        ("last_norm", sig3(last.mean_norm)),
+        ("ratio", sig3(ratio)),
+        ("last_layer", last.layer_name.clone()),
+    ])
+}
+
+fn all_layers_exploding(p: &Played<'_>) -> Option<Values> {
+    let grads = &p.trace.gradient_stats;
+    (!grads.is_empty() && grads.iter().all(|g| g.is_exploding)).then_some(())?;
+    let smallest = grads
+        .iter()
+        .map(|g| g.mean_norm)
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    values([("smallest_norm", sig3(smallest))])
+}
+
+fn val_loss_turns_up(p: &Played<'_>) -> Option<Values> {
+    let epochs = &p.trace.epochs;
+    let best = epochs
+        .iter()
+        .filter(|e| e.val_loss.is_finite())
+        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))?;
+    let last = epochs.last()?;
+    (best.epoch < last.epoch
+        && last.val_loss - best.val_loss >= 0.1
+        && last.train_loss < best.train_loss)
+        .then_some(())?;
+    values([
+        ("best_epoch", best.epoch.to_string()),
+        ("best_val_loss", sig3(best.val_loss)),
+        ("final_val_loss", sig3(last.val_loss)),
+        ("final_train_loss", sig3(last.train_loss)),
+    ])
+}
+
+fn duplicates(p: &Played<'_>) -> Option<Values> {
+    let ratio = p.trace.data_stats.duplicate_ratio;
+    (ratio >= 0.1).then_some(())?;
+    values([("duplicate_pct", format!("{:.0}%", 100.0 * ratio))])
+}
+
+fn eval_during_training(p: &Played<'_>) -> Option<Values> {
+    let eval: Vec<&str> = p
+        .trace
+        .modes
+        .iter()
+        .filter(|(_, m)| *m == "eval")
+        .map(|(n, _)| n.as_str())
+        .collect();
+    (!eval.is_empty()).then_some(())?;
+    values([("eval_modules", eval.join(", "))])
+}
+
+fn gradient_spike(p: &Played<'_>) -> Option<Values> {
+    p.trace.gradient_stats.iter().find_map(|g| {
+        let mut finite: Vec<f64> = g
+            .norm_history
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        finite.sort_by(f64::total_cmp);
+        let median = *finite.get(finite.len() / 2)?;
+        let (at, peak) = g
+            .norm_history
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .max_by(|a, b| a.1.total_cmp(b.1))?;
+        (median > 0.0 && *peak >= 3.0 * median).then(|| {
+            [
+                ("layer", g.layer_name.clone()),
+                ("norm", sig3(*peak)),
+                ("epoch", (at + 1).to_string()),
+                ("median", sig3(median)),
+            ]
+            .into_iter()
+            .collect()
+        })
+    })
+}
+
+fn gradients_grow(p: &Played<'_>) -> Option<Values> {
+    let epochs = &p.trace.epochs;
+    let (first, last) = (epochs.first()?, epochs.last()?);
+    (first.grad_norm > 0.0 && last.grad_norm >= 3.0 * first.grad_norm).then_some(())?;
+    values([
+        ("first_norm", sig3(first.grad_norm)),
+        ("last_norm", sig3(last.grad_norm)),
+    ])
+}
+
+fn inputs_off_scale(p: &Played<'_>) -> Option<Values> {
+    let s = &p.trace.data_stats;
+    (s.feature_mean.abs() >= 3.0 || s.feature_std >= 3.0).then_some(())?;
+    values([
+        ("feature_mean", sig3(s.feature_mean)),
+        ("feature_std", sig3(s.feature_std)),
+    ])
+}
+
+fn few_rows_per_feature(p: &Played<'_>) -> Option<Values> {
+    let s = &p.trace.data_stats;
+    let features = p.features;
+    (features > 0 && s.train_samples < 5 * features).then_some(())?;
+    values([
+        ("train_samples", s.train_samples.to_string()),
+        ("features", features.to_string()),
+    ])
+}
+
+fn no_nan_in_data(p: &Played<'_>) -> Option<Values> {
+    let nulls = p.trace.data_stats.null_count;
+    (nulls == 0).then_some(())?;
+    values([("null_count", nulls.to_string())])
+}
+
+fn weights_tiny(p: &Played<'_>) -> Option<Values> {
+    let first = p.trace.weight_stats.first()?;
+    (first.std < 0.01).then_some(())?;
+    values([("std", sig3(first.std))])
+}
+
+fn gradients_healthy(p: &Played<'_>) -> Option<Values> {
+    let grads = &p.trace.gradient_stats;
+    grads
+        .iter()
+        .all(|g| !g.is_exploding && !g.is_vanishing)
+        .then(Values::new)
+}
+
+fn val_accuracy_high(p: &Played<'_>) -> Option<Values> {
+    let chance = 1.0 / p.classes as f64;
+    let acc = p.trace.final_metrics.val_accuracy;
+    (acc >= chance + 0.5).then_some(())?;
+    values([("val_accuracy", sig3(acc)), ("chance", sig3(chance))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_checked_against_the_claims_values() {
+        assert!(check_template("duplicates", "{duplicate_pct} of rows").is_ok());
+        assert!(
+            check_template("duplicates", "{ratio}")
+                .unwrap_err()
+                .contains("has no value '{ratio}'")
+        );
+        assert!(check_template("nope", "x").unwrap_err().contains("unknown claim"));
+    }
+
+    #[test]
+    fn render_fills_every_placeholder() {
+        let v: Values = [("a", "1".to_string()), ("b", "two".to_string())]
+            .into_iter()
+            .collect();
+        assert_eq!(render("{a} and {b}, {a}", &v), "1 and two, 1");
+    }
+
+    #[test]
+    fn sig3_reads_like_the_tables() {
+        assert_eq!(sig3(0.61234), "0.612");
+        assert_eq!(sig3(12.345), "12.3");
+        assert_eq!(sig3(1.5e-7), "1.50e-7");
+        assert_eq!(sig3(f64::NAN), "NaN");
+    }
+}
