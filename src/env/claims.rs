@@ -61,7 +61,12 @@ const CLAIMS: &[Claim] = &[
     Claim {
         name: "val_loss_turns_up",
         meaning: "validation loss reaches its minimum before the last epoch and ends at least 0.1 above it while training loss ends lower than at that minimum",
-        placeholders: &["best_epoch", "best_val_loss", "final_val_loss", "final_train_loss"],
+        placeholders: &[
+            "best_epoch",
+            "best_val_loss",
+            "final_val_loss",
+            "final_train_loss",
+        ],
         holds: val_loss_turns_up,
     },
     Claim {
@@ -179,7 +184,11 @@ pub fn render(text: &str, values: &Values) -> String {
 /// Three significant figures, in the style the observation's tables use.
 pub fn sig3(v: f64) -> String {
     if !v.is_finite() {
-        return if v.is_nan() { "NaN".into() } else { "inf".into() };
+        return if v.is_nan() {
+            "NaN".into()
+        } else {
+            "inf".into()
+        };
     }
     let a = v.abs();
     if a != 0.0 && !(1e-3..1e4).contains(&a) {
@@ -384,7 +393,11 @@ mod tests {
                 .unwrap_err()
                 .contains("has no value '{ratio}'")
         );
-        assert!(check_template("nope", "x").unwrap_err().contains("unknown claim"));
+        assert!(
+            check_template("nope", "x")
+                .unwrap_err()
+                .contains("unknown claim")
+        );
     }
 
     #[test]

@@ -442,7 +442,14 @@ impl Episode {
                 *seen = true;
                 // Only evidence that bears on the cause earns; an irrelevant
                 // look costs just its step.
-                if first && self.task.file.rubric.evidence.contains_key(kind.action_type()) {
+                if first
+                    && self
+                        .task
+                        .file
+                        .rubric
+                        .evidence
+                        .contains_key(kind.action_type())
+                {
                     *reward += FIRST_INSPECTION;
                 }
                 self.message = self.inspection_message(*kind);

@@ -13,5 +13,5 @@ pub mod verdict;
 pub use action::{Action, ActionRequest};
 pub use episode::{Episode, StepInfo};
 pub use grade::{Grade, GradeItem};
-pub use verdict::Verdict;
 pub use observation::Observation;
+pub use verdict::Verdict;

@@ -84,4 +84,3 @@ pub fn train(
     emitter.sink.emit(&end);
     trace
 }
-

@@ -82,20 +82,21 @@ pub fn judge(recovery: &Recovery, runs: &Runs<'_>) -> Verdict {
         ),
     );
     if recovery.compare_to_broken.unwrap_or(true) {
-        let (name, now, before, better) = match recovery.main_metric.unwrap_or(MainMetric::ValAccuracy) {
-            MainMetric::ValAccuracy => (
-                "val_accuracy",
-                last.val_accuracy,
-                runs.broken.val_accuracy,
-                last.val_accuracy >= runs.broken.val_accuracy - BROKEN_TOLERANCE,
-            ),
-            MainMetric::ValLoss => (
-                "val_loss",
-                last.val_loss,
-                runs.broken.val_loss,
-                last.val_loss <= runs.broken.val_loss + BROKEN_TOLERANCE,
-            ),
-        };
+        let (name, now, before, better) =
+            match recovery.main_metric.unwrap_or(MainMetric::ValAccuracy) {
+                MainMetric::ValAccuracy => (
+                    "val_accuracy",
+                    last.val_accuracy,
+                    runs.broken.val_accuracy,
+                    last.val_accuracy >= runs.broken.val_accuracy - BROKEN_TOLERANCE,
+                ),
+                MainMetric::ValLoss => (
+                    "val_loss",
+                    last.val_loss,
+                    runs.broken.val_loss,
+                    last.val_loss <= runs.broken.val_loss + BROKEN_TOLERANCE,
+                ),
+            };
         if before.is_finite() {
             check(
                 better,
@@ -177,13 +178,15 @@ pub fn reference_is_healthy(reference: &RunTrace, classes: usize) -> Result<(), 
         return Err(format!("it failed in epoch {epoch}: {message}"));
     }
     let ln_c = libm::log(classes.max(2) as f64);
-    if !(reference.final_metrics.train_loss < MAX_LOSS_SHARE_OF_CHANCE * ln_c) {
+    let loss_fell = reference.final_metrics.train_loss < MAX_LOSS_SHARE_OF_CHANCE * ln_c;
+    if !loss_fell {
         return Err(format!(
             "its final train_loss {} is not below 0.9 x ln {classes}",
             short(reference.final_metrics.train_loss)
         ));
     }
-    if !(acc >= chance + 2.0 * MIN_MARGIN_OVER_CHANCE) {
+    let above_chance = acc >= chance + 2.0 * MIN_MARGIN_OVER_CHANCE;
+    if !above_chance {
         return Err(format!(
             "its final val_accuracy {} is not clearly above chance ({})",
             short(acc),

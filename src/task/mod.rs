@@ -377,7 +377,14 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     );
     let (lo, hi) = file.dressing.gpu_memory_used_gb.bounds();
     let total = file.dressing.gpu_memory_total_gb;
-    check_range(&mut p, &dressing, "gpu_memory_used_gb", lo, 0.0, hi.min(total));
+    check_range(
+        &mut p,
+        &dressing,
+        "gpu_memory_used_gb",
+        lo,
+        0.0,
+        hi.min(total),
+    );
     check_range(&mut p, &dressing, "gpu_memory_used_gb", hi, lo, total);
     check_labels(&file.labels, &file.root_cause, &root.with("labels"), &mut p);
     let recovery = root.with("recovery");
@@ -465,7 +472,14 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
         1.0,
     );
     if let Some(par) = rb.par {
-        check_range(&mut p, &rubric, "par", par as f64, 1.0, file.max_steps as f64);
+        check_range(
+            &mut p,
+            &rubric,
+            "par",
+            par as f64,
+            1.0,
+            file.max_steps as f64,
+        );
     }
     for (i, sign) in file.debrief.signs.iter().enumerate() {
         if let Sign::Claim { claim, text } = sign {

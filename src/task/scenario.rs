@@ -190,21 +190,19 @@ pub fn resolve(file: &TaskFile, index: usize, seed: Option<u64>) -> Result<Scena
         _ => lo,
     };
     let error_log = dressing.error_log.as_ref().map(|text| {
-        text.replace(
-            "{gpu_memory_used_gb}",
-            &format!("{gpu_memory_used_gb:.1}"),
-        )
-        .replace(
-            "{gpu_memory_total_gb}",
-            &format!("{:.1}", dressing.gpu_memory_total_gb),
-        )
-        .replace(
-            "{gpu_memory_pct}",
-            &format!(
-                "{:.0}",
-                100.0 * gpu_memory_used_gb / dressing.gpu_memory_total_gb.max(f64::MIN_POSITIVE)
-            ),
-        )
+        text.replace("{gpu_memory_used_gb}", &format!("{gpu_memory_used_gb:.1}"))
+            .replace(
+                "{gpu_memory_total_gb}",
+                &format!("{:.1}", dressing.gpu_memory_total_gb),
+            )
+            .replace(
+                "{gpu_memory_pct}",
+                &format!(
+                    "{:.0}",
+                    100.0 * gpu_memory_used_gb
+                        / dressing.gpu_memory_total_gb.max(f64::MIN_POSITIVE)
+                ),
+            )
     });
     problems.extend(super::check_data(&data, &FieldPath(vec!["data".into()])));
     if problems.is_empty() {

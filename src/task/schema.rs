@@ -193,8 +193,6 @@ pub struct ActionRule {
     pub penalty: Option<f64>,
 }
 
-
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rubric {

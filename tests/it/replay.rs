@@ -83,6 +83,7 @@ fn a_changed_number_is_a_divergence_located_by_line_and_path() {
         .position(|l| l.contains("\"gradient_stats\":[{"))
         .unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&lines[at]).unwrap();
+    let recorded = value["out"]["data"]["observation"]["gpu_memory_used_gb"].clone();
     value["out"]["data"]["observation"]["gpu_memory_used_gb"] = json!(1.5);
     lines[at] = value.to_string();
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
@@ -97,7 +98,7 @@ fn a_changed_number_is_a_divergence_located_by_line_and_path() {
         "{err}"
     );
     assert!(
-        err.contains("expected: 1.5") && err.contains("actual:   6.2"),
+        err.contains("expected: 1.5") && err.contains(&format!("actual:   {recorded}\n")),
         "{err}"
     );
     assert!(
@@ -110,7 +111,7 @@ fn a_changed_number_is_a_divergence_located_by_line_and_path() {
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(err, "");
     let annotation = format!(
-        "::error file={},line={},title=diverged::diverged at $.data.observation.gpu_memory_used_gb%0A  expected: 1.5%0A  actual:   6.2\n",
+        "::error file={},line={},title=diverged::diverged at $.data.observation.gpu_memory_used_gb%0A  expected: 1.5%0A  actual:   {recorded}\n",
         file.display(),
         at + 1
     );
@@ -205,7 +206,7 @@ fn an_edited_task_file_makes_its_recordings_unusable() {
     assert_eq!(replay(&[&file], &["--tasks-dir", tasks_arg]).0, 0);
     std::fs::write(
         tasks.join("custom.toml"),
-        original.replace("gpu_memory_used_gb = 6.2", "gpu_memory_used_gb = 6.3"),
+        original.replace("gpu_memory_total_gb = 16.0", "gpu_memory_total_gb = 24.0"),
     )
     .unwrap();
     let (code, out) = replay(&[&file], &["--tasks-dir", tasks_arg]);

@@ -117,7 +117,7 @@ fn hostile_lines_get_specific_errors_and_the_session_goes_on() {
         replies[15]["data"]["observation"]["message"]
             .as_str()
             .unwrap()
-            .contains("after inspect_code")
+            .contains("once it has been read")
     );
 }
 
@@ -188,17 +188,27 @@ fn a_fix_that_does_not_work_earns_no_recovery() {
             step(json!({"action_type": "add_callback", "target": "lr_warmup"})),
             step(json!({"action_type": "restart_run"})),
             json!({"type": "grade"}),
+            step(json!({"action_type": "mark_diagnosed", "diagnosis": "vanishing_gradients"})),
+            json!({"type": "grade"}),
         ],
     );
     let restart = &replies[2]["data"];
     assert_eq!(restart["info"]["verdict"]["recovered"], false);
     assert!(restart["reward"].as_f64().unwrap() < 0.0);
-    let breakdown = replies[3]["data"]["breakdown"].as_array().unwrap();
-    let herring = breakdown
-        .iter()
-        .find(|i| i["item"].as_str().unwrap().contains("red herring"))
-        .unwrap();
-    assert_eq!(herring["earned"], true);
+    // Before the end the grade names no penalty: that would reveal the herring.
+    let before = replies[3]["data"]["breakdown"].as_array().unwrap();
+    assert!(before.is_empty(), "{before:?}");
+    let breakdown = replies[5]["data"]["breakdown"].as_array().unwrap();
+    let earned = |needle: &str| {
+        breakdown
+            .iter()
+            .find(|i| i["item"].as_str().unwrap().contains(needle))
+            .unwrap()["earned"]
+            .clone()
+    };
+    assert_eq!(earned("symptom-only change add_callback:lr_warmup"), true);
+    assert_eq!(earned("re-run that did not recover"), true);
+    assert_eq!(earned("recovered:"), false);
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn the_catalogue_lists_the_six_origin_tasks() {
         .unwrap();
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(
-        text.contains("task_006") && text.contains("It runs, but it does not learn"),
+        text.contains("task_006") && text.contains("Nothing works as it should"),
         "{text}"
     );
 }
@@ -78,17 +78,19 @@ fn errors_name_file_line_column_and_field() {
         )),
         "{err}"
     );
+    let typo_line = line_of(&good, "max_steps = 20");
     assert!(
         err.contains(&format!(
-            "{}:5:1: max_stepz: unknown field `max_stepz`",
+            "{}:{typo_line}:1: max_stepz: unknown field `max_stepz`",
             typo.display()
         )),
         "{err}"
     );
     assert!(
         err.contains(&format!(
-            "{}:6:14: root_cause: unknown diagnosis 'gremlins'",
-            label.display()
+            "{}:{}:14: root_cause: unknown diagnosis 'gremlins'",
+            label.display(),
+            line_of(&good, "root_cause = ")
         )),
         "{err}"
     );
