@@ -238,6 +238,9 @@ fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
     }
 }
 
+/// Seeds per variant `tasks check` plays.
+const AUDIT_SEEDS: usize = 4;
+
 fn check(paths: &[PathBuf]) -> i32 {
     let files = crate::files::expand(paths, &["toml", "json"]);
     let mut failed = 0;
@@ -262,10 +265,29 @@ fn check(paths: &[PathBuf]) -> i32 {
                         second: t.origin.clone(),
                     }]);
                 }
-                Some(_) => println!("ok: {} ({}, built in)", file.display(), t.id()),
-                None => {
-                    println!("ok: {} ({})", file.display(), t.id());
-                    defined.insert(t.id().to_string(), (t.origin.clone(), t.hash.clone()));
+                known => {
+                    let builtin = known.is_some();
+                    // Playing the task is the only way to know its runs tell
+                    // the story it claims: a healthy reference, a broken run
+                    // that is really broken, herrings that do not cure it.
+                    let findings =
+                        crate::env::audit::audit(&std::sync::Arc::new(t.clone()), AUDIT_SEEDS);
+                    if findings.is_empty() {
+                        let note = if builtin { ", built in" } else { "" };
+                        println!("ok: {} ({}{note})", file.display(), t.id());
+                    } else {
+                        failed += 1;
+                        for finding in findings {
+                            eprintln!(
+                                "error: {}: {} when played: {finding}",
+                                file.display(),
+                                t.id()
+                            );
+                        }
+                    }
+                    if !builtin {
+                        defined.insert(t.id().to_string(), (t.origin.clone(), t.hash.clone()));
+                    }
                 }
             },
             Err(errors) => {

@@ -3,6 +3,7 @@
 //! only outside things it touches are the event sink and clock it is handed.
 
 pub mod action;
+pub mod audit;
 pub mod claims;
 pub mod episode;
 pub mod grade;
