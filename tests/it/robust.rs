@@ -325,14 +325,14 @@ fn task_files_are_bounded_and_every_value_checked() {
         ),
         (
             "clear_screen_notes",
-            task_002_as("a5").replace("notes = \"Loss", "notes = \"\\u001b[2JLoss"),
-            "dressing.notes: contains the control character",
+            task_002_as("a5").replace("\"Loss is stuck", "\"\\u001b[2JLoss is stuck"),
+            "dressing.notes[0]: contains the control character",
         ),
         (
             "huge_notes",
             task_002_as("a6").replace(
-                "notes = \"Loss",
-                &format!("notes = \"{}Loss", "x".repeat(100_000)),
+                "\"Loss is stuck",
+                &format!("\"{}Loss is stuck", "x".repeat(100_000)),
             ),
             "longer than the limit of 4000",
         ),
