@@ -9,12 +9,12 @@ use crate::task::{ActionRule, Rubric};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub const DEFAULT_OVER_PAR_PENALTY: f64 = 0.02;
+pub const DEFAULT_OVER_PAR_PENALTY: f64 = 0.03;
 pub const DEFAULT_MAX_OVER_PAR_PENALTY: f64 = 0.3;
 pub const DEFAULT_FAILED_RESTART_PENALTY: f64 = 0.05;
 /// Failed restarts cost at most this many times their penalty.
 pub const MAX_FAILED_RESTARTS_COUNTED: usize = 3;
-pub const DEFAULT_GUESS_SHARE: f64 = 0.4;
+pub const DEFAULT_GUESS_SHARE: f64 = 0.3;
 
 /// Whether an action matches a task rule (a red herring).
 pub fn matches(rule: &ActionRule, action: &Action) -> bool {

@@ -215,7 +215,7 @@ pub struct Rubric {
     /// Steps an efficient player needs (default: the walkthrough's length).
     #[serde(default)]
     pub par: Option<usize>,
-    /// Subtracted per step over par (default 0.02).
+    /// Subtracted per step over par (default 0.03).
     #[serde(default)]
     pub over_par_penalty: Option<f64>,
     /// The most steps over par can cost (default 0.3).
@@ -225,7 +225,7 @@ pub struct Rubric {
     #[serde(default)]
     pub failed_restart_penalty: Option<f64>,
     /// Share of the diagnosis weight a right label earns when nothing backs it:
-    /// no inspection that bears on the cause and no recovered run (default 0.4).
+    /// no inspection that bears on the cause and no recovered run (default 0.3).
     #[serde(default)]
     pub guess_share: Option<f64>,
 }

@@ -14,6 +14,7 @@ mod robust;
 mod schema;
 mod seed_000;
 mod serve;
+mod strategies;
 mod tasks;
 
 use serde_json::{Value, json};
