@@ -278,14 +278,7 @@ impl Episode {
         if self.done {
             return Vec::new();
         }
-        vocab::ACTION_TYPES
-            .into_iter()
-            .filter(|a| match *a {
-                "fix_code" => self.flags.code_inspected,
-                "restart_run" => self.pending_fix,
-                _ => true,
-            })
-            .collect()
+        vocab::available_actions(self.flags.code_inspected, self.pending_fix)
     }
 
     pub fn observation(&self) -> Observation<'_> {

@@ -65,6 +65,7 @@ pub struct LayerGradStats {
     pub mean_norm: f64,
     pub max_norm: f64,
     pub is_exploding: bool,
+    /// Mean norm below 1e-6, or below it in more than half of the epochs.
     pub is_vanishing: bool,
 }
 
@@ -601,6 +602,9 @@ impl Machine<'_> {
             .into_iter()
             .enumerate()
             .map(|(l, norm_history)| {
+                // Reported as float32 PyTorch would hold them: past its range
+                // a norm is inf, and inf is not averaged in.
+                let norm_history: Vec<f64> = norm_history.into_iter().map(in_f32_range).collect();
                 let finite: Vec<f64> = norm_history
                     .iter()
                     .copied()
@@ -616,7 +620,7 @@ impl Machine<'_> {
                     layer_name: format!("fc{}", l + 1),
                     is_exploding: mean_norm > EXPLODING_NORM
                         || norm_history.iter().any(|v| !v.is_finite()),
-                    is_vanishing: mean_norm < VANISHING_NORM,
+                    is_vanishing: is_vanishing(&norm_history, mean_norm),
                     norm_history,
                     mean_norm,
                     max_norm,
@@ -638,14 +642,15 @@ impl Machine<'_> {
                 let dead = acts.get(l).map_or(0, |a| count_constant_units(a, width));
                 LayerWeightStats {
                     layer_name: format!("fc{}", l + 1),
-                    norm: libm::sqrt(w.iter().map(|v| v * v).sum::<f64>()),
-                    mean,
-                    std: libm::sqrt(var),
-                    min: w.iter().copied().fold(f64::INFINITY, f64::min),
-                    max: w.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    norm: in_f32_range(libm::sqrt(w.iter().map(|v| v * v).sum::<f64>())),
+                    mean: in_f32_range(mean),
+                    std: in_f32_range(libm::sqrt(var)),
+                    min: in_f32_range(w.iter().copied().fold(f64::INFINITY, f64::min)),
+                    max: in_f32_range(w.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
                     dead_neuron_pct: 100.0 * dead as f64 / width as f64,
                     has_nan: w.iter().any(|v| v.is_nan()),
-                    has_inf: w.iter().any(|v| v.is_infinite()),
+                    // A float32 weight past its range is inf.
+                    has_inf: w.iter().any(|v| !v.is_nan() && !fits_f32(*v)),
                 }
             })
             .collect();
@@ -670,6 +675,16 @@ impl Machine<'_> {
             confusion_matrix,
         }
     }
+}
+
+/// Judged per epoch: a layer that gets (almost) no gradient in most epochs is
+/// vanishing, whatever one good epoch does to the mean.
+fn is_vanishing(norm_history: &[f64], mean_norm: f64) -> bool {
+    let starved = norm_history
+        .iter()
+        .filter(|v| v.is_finite() && **v < VANISHING_NORM)
+        .count();
+    mean_norm < VANISHING_NORM || 2 * starved > norm_history.len()
 }
 
 fn in_f32_range(v: f64) -> f64 {
@@ -701,4 +716,26 @@ fn count_constant_units(acts: &[f64], width: usize) -> usize {
 pub fn fmt_g(v: f64) -> String {
     let s = format!("{v}");
     if s.len() <= 10 { s } else { format!("{v:.4e}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layer_starved_in_most_epochs_is_vanishing_whatever_its_mean() {
+        let mut history = vec![0.0; 19];
+        history.push(5.0);
+        let mean = history.iter().sum::<f64>() / 20.0;
+        assert!(mean > VANISHING_NORM);
+        assert!(is_vanishing(&history, mean));
+        assert!(!is_vanishing(&[0.0, 1.0, 1.0], 2.0 / 3.0));
+    }
+
+    #[test]
+    fn values_past_float32_range_read_as_inf() {
+        assert_eq!(in_f32_range(6e56), f64::INFINITY);
+        assert_eq!(in_f32_range(-6e56), f64::NEG_INFINITY);
+        assert_eq!(in_f32_range(1.0), 1.0);
+    }
 }
