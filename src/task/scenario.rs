@@ -48,13 +48,15 @@ fn apply_edits(program: &mut Program, edits: &[Edit], at: &FieldPath, problems: 
     }
 }
 
-/// The pools in force for a variant: the task's, less what the variant sets
-/// outright, plus the variant's own. Each pool comes with where it was written.
+/// The pools in force for a variant: the task's, less what the task's or the
+/// variant's config sets outright, plus the variant's own. Each pool comes with where it was written.
 fn jitter_pools(file: &TaskFile, index: usize) -> Vec<(FieldPath, &String, &Vec<ConfigValue>)> {
     let variant = file.variants.get(index);
     let mut pools: BTreeMap<&String, (FieldPath, &Vec<ConfigValue>)> = BTreeMap::new();
     for (target, values) in &file.jitter {
-        let overridden = variant.is_some_and(|v| v.config.contains_key(target));
+        // A value the task or the variant sets outright is not incidental.
+        let overridden = file.config.contains_key(target)
+            || variant.is_some_and(|v| v.config.contains_key(target));
         if !overridden {
             let at = FieldPath(vec!["jitter".into(), target.as_str().into()]);
             pools.insert(target, (at, values));
