@@ -73,6 +73,8 @@ pub struct Episode {
     trace: Arc<RunTrace>,
     /// The run the player was handed, kept for the verdict and the debrief.
     broken: Arc<RunTrace>,
+    /// What `trace` was trained from.
+    trace_spec: RunSpec,
     runs: usize,
     /// A fix since the last run: restart_run is available.
     pending_fix: bool,
@@ -169,6 +171,7 @@ impl Episode {
         let mut episode = Episode {
             trace: trace.clone(),
             broken: trace.clone(),
+            trace_spec: spec,
             seed,
             config_json,
             patches: Vec::new(),
@@ -205,16 +208,21 @@ impl Episode {
         Ok(episode)
     }
 
-    fn train(&mut self, sink: &mut dyn EventSink, clock: &dyn Clock) -> Arc<RunTrace> {
-        let run_id = run_id(self.task.id(), self.seed, self.runs);
-        self.runs += 1;
-        let spec = RunSpec {
+    /// What the next run would train, as it stands now.
+    fn spec(&self) -> RunSpec {
+        RunSpec {
             data: self.scenario.data.clone(),
             patches: self.patches.clone(),
             config: self.config.clone(),
             program: self.program.clone(),
             seed: self.seed,
-        };
+        }
+    }
+
+    fn train(&mut self, sink: &mut dyn EventSink, clock: &dyn Clock) -> Arc<RunTrace> {
+        let run_id = run_id(self.task.id(), self.seed, self.runs);
+        self.runs += 1;
+        let spec = self.spec();
         let trace = train(
             &spec,
             self.task.id(),
@@ -225,6 +233,7 @@ impl Episode {
         );
         self.run = RunView::new(run_id, &trace, self.config.epochs);
         self.trace = Arc::new(trace);
+        self.trace_spec = spec;
         self.error_log_text = self.compose_error_log();
         self.trace.clone()
     }
@@ -754,6 +763,11 @@ impl Episode {
                     &mut verdict,
                 );
             }
+        }
+        // A player who applied exactly the intended fix has just trained the
+        // reference: the same spec gives the same bits, so reuse it.
+        if healthy.spec() == self.trace_spec {
+            return self.trace.clone();
         }
         healthy.train(&mut crate::events::NoSink, &crate::events::FixedClock)
     }
