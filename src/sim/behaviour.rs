@@ -289,22 +289,10 @@ fn batch_norm_on_a_one_row_batch_fails_like_pytorch() {
 /// outcome: never a panic. (34 such edits used to crash the process.)
 #[test]
 fn no_accepted_single_line_edit_can_crash_a_run() {
-    let forms = [
-        "model.train()",
-        "model.eval()",
-        "optimizer.zero_grad()",
-        "output = model(x)",
-        "output = model(x).detach()",
-        "output = torch.relu(model(x))",
-        "loss = criterion(output, y)",
-        "loss = criterion(output.detach(), y)",
-        "loss = criterion(torch.relu(output), y)",
-        "loss.backward()",
-        "optimizer.step()",
-        "val_loss, val_acc = evaluate(model, val_loader)",
-        "pass",
-        "# nothing",
-    ];
+    let forms = super::program::STATEMENT_FORMS
+        .iter()
+        .copied()
+        .chain(["# nothing"]);
     let tasks = TaskSet::builtin().unwrap();
     let mut refused = 0;
     let mut ran = 0;
@@ -313,7 +301,7 @@ fn no_accepted_single_line_edit_can_crash_a_run() {
             let mut base = spec(task.id(), variant, 3);
             base.config.epochs = 2;
             for line in 1..=base.program.line_count() + 1 {
-                for form in forms {
+                for form in forms.clone() {
                     let mut edited = base.clone();
                     if edited.program.replace_line(line, form).is_err() {
                         refused += 1;

@@ -135,11 +135,28 @@ pub enum ProgramError {
     },
 }
 
-/// Forms fix_code recognises, as written by a careful programmer.
-const FORMS: &str = "model.train(), model.eval(), optimizer.zero_grad(), output = model(x), \
-output = model(x).detach(), output = torch.relu(model(x)), loss = criterion(output, y), \
-loss = criterion(output.detach(), y), loss = criterion(torch.relu(output), y), loss.backward(), \
-optimizer.step(), val_loss, val_acc = evaluate(model, val_loader), pass, a # comment";
+/// The statements fix_code recognises, each as a careful programmer writes
+/// it (spacing and a few equivalent spellings are accepted too).
+pub const STATEMENT_FORMS: &[&str] = &[
+    "model.train()",
+    "model.eval()",
+    "optimizer.zero_grad()",
+    "output = model(x)",
+    "output = model(x).detach()",
+    "output = torch.relu(model(x))",
+    "loss = criterion(output, y)",
+    "loss = criterion(output.detach(), y)",
+    "loss = criterion(torch.relu(output), y)",
+    "loss.backward()",
+    "optimizer.step()",
+    "val_loss, val_acc = evaluate(model, val_loader)",
+    "pass",
+];
+
+/// The forms, for messages.
+fn forms() -> String {
+    format!("{}, a # comment", STATEMENT_FORMS.join(", "))
+}
 
 /// Recognise one statement. Spacing is free; a trailing `# comment` is ignored
 /// for meaning (callers keep it for display with `split_comment`).
@@ -287,7 +304,7 @@ impl Program {
                     return Err(ProgramError::Unrecognised {
                         line: number,
                         text: raw.trim().to_string(),
-                        forms: FORMS.to_string(),
+                        forms: forms(),
                     });
                 }
             };
@@ -338,7 +355,7 @@ impl Program {
         let stmt = parse_statement(&code).ok_or_else(|| ProgramError::Unrecognised {
             line: number,
             text: replacement.trim().to_string(),
-            forms: FORMS.to_string(),
+            forms: forms(),
         })?;
         if stmt.is_loop() {
             return Err(ProgramError::NewLoop { line: number });

@@ -79,6 +79,13 @@ fn jitter_pools(file: &TaskFile, index: usize) -> Vec<(FieldPath, &String, &Vec<
         .collect()
 }
 
+/// A variant's override, where it gives one.
+fn overwrite<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
 /// Resolve variant `index` (0 when the task has none). With a seed, the
 /// seed's draws are applied; without one, every pooled value is checked and
 /// the first is used (the template `tasks check` and the tests look at).
@@ -119,32 +126,16 @@ pub fn resolve(file: &TaskFile, index: usize, seed: Option<u64>) -> Result<Scena
             &mut problems,
         );
         let shape = &variant.data;
-        if let Some(v) = shape.class_separation {
-            data.class_separation = v;
-        }
-        if let Some(v) = shape.feature_scale {
-            data.feature_scale = v;
-        }
-        if let Some(v) = shape.feature_offset {
-            data.feature_offset = v;
-        }
+        overwrite(&mut data.class_separation, shape.class_separation);
+        overwrite(&mut data.feature_scale, shape.feature_scale);
+        overwrite(&mut data.feature_offset, shape.feature_offset);
         let patch = &variant.faults;
         let faults: &mut DataFaults = &mut data.faults;
-        if let Some(v) = patch.leakage {
-            faults.leakage = v;
-        }
-        if let Some(v) = patch.label_noise {
-            faults.label_noise = v;
-        }
-        if let Some(v) = patch.nan_rows {
-            faults.nan_rows = v;
-        }
-        if let Some(v) = patch.glitch_epoch {
-            faults.glitch_epoch = v;
-        }
-        if let Some(v) = patch.glitch_scale {
-            faults.glitch_scale = v;
-        }
+        overwrite(&mut faults.leakage, patch.leakage);
+        overwrite(&mut faults.label_noise, patch.label_noise);
+        overwrite(&mut faults.nan_rows, patch.nan_rows);
+        overwrite(&mut faults.glitch_epoch, patch.glitch_epoch);
+        overwrite(&mut faults.glitch_scale, patch.glitch_scale);
         if let Some(n) = &variant.notes {
             notes = n;
         }

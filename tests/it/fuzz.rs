@@ -81,30 +81,23 @@ fn hostile(g: &mut Gen) -> String {
 /// A line of train.py from the grammar the program model knows, mostly well
 /// formed, sometimes broken.
 fn train_py_line(g: &mut Gen) -> String {
-    const STATEMENTS: &[&str] = &[
-        "optimizer.zero_grad()",
+    // Every form the recogniser knows, and lines it must refuse or treat as text.
+    const ODD: &[&str] = &[
         "optimizer.zero_grad",
-        "output = model(x)",
-        "output = model(x).detach()",
-        "output = torch.relu(model(x))",
-        "loss = criterion(output, y)",
-        "loss = criterion(output.detach(), y)",
-        "loss = criterion(torch.relu(output), y)",
-        "loss.backward()",
-        "optimizer.step()",
-        "model.train()",
-        "model.eval()",
         "for epoch in range(EPOCHS):",
         "for x, y in train_loader:",
-        "val_loss, val_acc = evaluate(model, val_loader)",
-        "pass",
         "# a comment",
         "",
         "import torch",
         "print(loss)",
     ];
+    let statements: Vec<&str> = trainwreck::sim::program::STATEMENT_FORMS
+        .iter()
+        .chain(ODD)
+        .copied()
+        .collect();
     let indent = " ".repeat(4 * g.below(4) + usize::from(g.chance(0.05)));
-    let mut line = format!("{indent}{}", g.pick(STATEMENTS));
+    let mut line = format!("{indent}{}", g.pick(&statements));
     if g.chance(0.1) {
         line.push_str("  # why");
     }
