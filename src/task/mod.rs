@@ -22,15 +22,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The built-in tasks: (file name, content).
-pub const BUILTIN: [(&str, &str); 6] = [
-    ("task_001.toml", include_str!("../../tasks/task_001.toml")),
-    ("task_002.toml", include_str!("../../tasks/task_002.toml")),
-    ("task_003.toml", include_str!("../../tasks/task_003.toml")),
-    ("task_004.toml", include_str!("../../tasks/task_004.toml")),
-    ("task_005.toml", include_str!("../../tasks/task_005.toml")),
-    ("task_006.toml", include_str!("../../tasks/task_006.toml")),
-];
+// The built-in tasks: every file under `tasks/` (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/builtin_tasks.rs"));
 
 /// A located problem in a task file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

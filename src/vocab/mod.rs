@@ -14,7 +14,7 @@ pub use docs::{
 };
 pub use schema::{action_schema, range_schema, terms_schema};
 pub use table::*;
-pub use term::{Term, find, name_of, names, typed};
+pub use term::{FaultGroup, Term, find, name_of, names, typed};
 
 use crate::sim::ConfigValue;
 use serde::{Deserialize, Serialize};
@@ -295,5 +295,12 @@ mod tests {
             clip.as_deref(),
             Some("a number in [0, 1000] (0 turns clipping off)")
         );
+    }
+
+    #[test]
+    fn every_label_says_where_its_fault_lives() {
+        for label in LABELS {
+            assert!(label.group.is_some(), "{} has no group", label.name);
+        }
     }
 }

@@ -4,53 +4,75 @@
 //! JSON Schema, the REPL's words and help, the docs' tables) is derived from
 //! these constants. Adding a label or a data patch is one entry here.
 
-use super::term::Term;
+use super::term::{FaultGroup, Term};
 
 /// Root-cause labels accepted by `mark_diagnosed`, each with what it means.
 /// The first six are the origin environment's.
 pub const LABELS: &[Term] = &[
-    Term::new(
+    Term::label(
         "lr_too_high",
+        FaultGroup::Optimisation,
         "updates too large for the loss surface: loss diverges or oscillates",
     ),
-    Term::new(
+    Term::label(
         "vanishing_gradients",
+        FaultGroup::Optimisation,
         "gradients shrink layer by layer toward the input so early layers do not learn",
     ),
-    Term::new(
+    Term::label(
         "data_leakage",
+        FaultGroup::Data,
         "validation rows also appear in training, so validation metrics overstate generalisation",
     ),
-    Term::new(
+    Term::label(
         "overfitting",
+        FaultGroup::Optimisation,
         "the model fits training noise: training loss falls while validation loss rises",
     ),
-    Term::new(
+    Term::label(
         "batchnorm_eval_mode",
+        FaultGroup::Program,
         "the model trains in eval mode, so batch norm uses frozen running statistics and dropout is off",
     ),
-    Term::new(
+    Term::label(
         "code_bug",
+        FaultGroup::Program,
         "a line of the training script computes the wrong thing",
     ),
-    Term::new(
+    Term::label(
         "scheduler_misconfigured",
+        FaultGroup::Optimisation,
         "the learning-rate schedule decays or warms up at the wrong time or by the wrong amount",
     ),
-    Term::new(
+    Term::label(
         "exploding_gradients",
+        FaultGroup::Optimisation,
         "gradient norms grow without bound through the layers",
     ),
-    Term::new(
+    Term::label(
         "unnormalized_inputs",
+        FaultGroup::Data,
         "input features on a scale or offset far from zero mean/unit variance",
     ),
-    Term::new("label_noise", "a share of training labels is wrong"),
-    Term::new("nan_in_data", "NaN or corrupt values in the input rows"),
-    Term::new(
+    Term::label(
+        "label_noise",
+        FaultGroup::Data,
+        "a share of training labels is wrong",
+    ),
+    Term::label(
+        "nan_in_data",
+        FaultGroup::Data,
+        "NaN or corrupt values in the input rows",
+    ),
+    Term::label(
         "bad_weight_init",
+        FaultGroup::Optimisation,
         "weights initialised at a scale that makes signals vanish or explode",
     ),
+    // The catalogue's categories, by group (each a task's root_cause).
+    // -- data --
+    // -- optimisation --
+    // -- program --
 ];
 
 /// What `patch_data_loader` can do. The first is the default.

@@ -10,6 +10,37 @@ pub struct Term {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub definition: &'static str,
+    /// For a diagnosis label: where the fault it names lives. The catalogue
+    /// groups its categories by it.
+    pub group: Option<FaultGroup>,
+}
+
+/// Where a fault lives: what a player changes to cure it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultGroup {
+    /// The rows, their labels, or how the loader serves them.
+    Data,
+    /// The model, its initialisation and the hyper-parameters of training.
+    Optimisation,
+    /// A line of `train.py`.
+    Program,
+}
+
+impl FaultGroup {
+    pub const ALL: [FaultGroup; 3] = [
+        FaultGroup::Data,
+        FaultGroup::Optimisation,
+        FaultGroup::Program,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultGroup::Data => "data",
+            FaultGroup::Optimisation => "optimisation",
+            FaultGroup::Program => "program",
+        }
+    }
 }
 
 impl Term {
@@ -18,6 +49,17 @@ impl Term {
             name,
             aliases: &[],
             definition,
+            group: None,
+        }
+    }
+
+    /// A diagnosis label for a fault that lives in `group`.
+    pub const fn label(name: &'static str, group: FaultGroup, definition: &'static str) -> Term {
+        Term {
+            name,
+            aliases: &[],
+            definition,
+            group: Some(group),
         }
     }
 

@@ -336,7 +336,7 @@ fn fuzz_protocol(seed: u64, lines: usize, tasks: &TaskSet) -> Result<(), String>
 /// A built-in task file, mutated: numbers and strings swapped for hostile
 /// ones, lines dropped, duplicated, nested or cut.
 fn mutated_task(g: &mut Gen) -> (String, String) {
-    let (name, text) = *g.pick(&task::BUILTIN);
+    let (name, text) = *g.pick(task::BUILTIN);
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     for _ in 0..1 + g.below(3) {
         let at = g.below(lines.len());
