@@ -5,7 +5,7 @@ use super::trainer::{RunTrace, Unobserved, run};
 use super::{DataPatch, Outcome, Program, RunSpec};
 use crate::task::TaskSet;
 
-fn spec(task: &str, variant: usize, seed: u64) -> RunSpec {
+pub(super) fn spec(task: &str, variant: usize, seed: u64) -> RunSpec {
     let tasks = TaskSet::builtin().unwrap();
     let s = tasks.get(task).unwrap().scenario(variant).unwrap();
     RunSpec {
@@ -17,7 +17,7 @@ fn spec(task: &str, variant: usize, seed: u64) -> RunSpec {
     }
 }
 
-fn final_acc(t: &RunTrace) -> f64 {
+pub(super) fn final_acc(t: &RunTrace) -> f64 {
     t.final_metrics.val_accuracy
 }
 
