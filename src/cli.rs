@@ -33,6 +33,10 @@ pub struct Cli {
     /// Start with this task.
     #[arg(long, value_name = "ID")]
     pub task: Option<String>,
+    /// Start with a mystery: a task drawn from the catalogue by the seed,
+    /// its title and cause hidden until the end (same as `--task mystery`).
+    #[arg(long, conflicts_with = "task")]
+    pub mystery: bool,
     /// Seed of the episode (which variant, which data, which init): a whole number, 0 or more.
     /// With --serve: seeds the session's sequence of seeds for resets without one.
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]

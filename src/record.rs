@@ -104,10 +104,7 @@ impl Recorder {
             format: FORMAT.into(),
             version: VERSION,
             program_version: env!("CARGO_PKG_VERSION").into(),
-            tasks: tasks
-                .iter()
-                .map(|t| (t.id().to_string(), t.hash.clone()))
-                .collect(),
+            tasks: tasks.hashes().into_iter().collect(),
             task_id: start.map(|(id, _)| id.to_string()),
             seed: start.map(|(_, seed)| seed),
             events,

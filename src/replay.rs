@@ -242,7 +242,7 @@ impl Replayer<'_> {
         else {
             return Ok(());
         };
-        match (self.header.tasks.get(&id), self.tasks.get(&id)) {
+        match (self.header.tasks.get(&id), self.tasks.hash_of(&id)) {
             // Unknown then and now: it replays as UNKNOWN_TASK, as recorded.
             (None, None) => Ok(()),
             (Some(_), None) => Err(Unusable::at(
@@ -257,11 +257,10 @@ impl Replayer<'_> {
                     "the header has no hash for task '{id}', so whether it changed cannot be checked"
                 ),
             )),
-            (Some(recorded), Some(current)) if *recorded != current.hash => Err(Unusable::at(
+            (Some(recorded), Some(current)) if *recorded != current => Err(Unusable::at(
                 line,
                 format!(
-                    "task {id} changed since the recording (recorded {recorded}, now {})",
-                    current.hash
+                    "task {id} changed since the recording (recorded {recorded}, now {current})"
                 ),
             )),
             (Some(_), Some(_)) => Ok(()),

@@ -129,6 +129,9 @@ pub struct GradeReply<'a> {
     /// `reference`) once done; null before.
     #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub debrief: Option<crate::task::schema::Debrief>,
+    /// For a mystery episode once done: the task it was. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmasked: Option<&'a crate::task::catalogue::Unmasked>,
 }
 
 /// The `data` of a `render` reply.
@@ -158,6 +161,10 @@ pub struct TaskEntry<'a> {
     title: &'a str,
     summary: &'a str,
     difficulty: &'a str,
+    /// The category: the root-cause label the task teaches.
+    category: &'a str,
+    /// Where the fault lives: `data`, `optimisation` or `program`.
+    group: &'a str,
     max_steps: usize,
     variants: usize,
     origin: &'a str,
@@ -400,24 +407,30 @@ impl Session {
         out: &mut dyn Output,
     ) -> Result<String, ProtocolError> {
         let task_id = data.task_id.as_ref().or(self.last_task.as_ref());
-        let task = match task_id {
-            Some(task_id) => self.tasks.get(task_id).ok_or_else(|| {
-                ProtocolError::new(
-                    ErrorCode::UnknownTask,
-                    format!(
-                        "unknown task '{task_id}' (known: {})",
-                        self.tasks.ids().join(", ")
-                    ),
-                )
-            })?,
-            None => self.tasks.first().ok_or_else(|| {
-                ProtocolError::new(ErrorCode::ExecutionError, "no task is loaded")
-            })?,
-        };
+        // An unknown id is refused before a seed is drawn, so a refused reset
+        // leaves the session's sequence of seeds where it was.
+        if let Some(task_id) = task_id
+            && task_id != crate::task::catalogue::MYSTERY_ID
+            && self.tasks.get(task_id).is_none()
+        {
+            return Err(ProtocolError::new(
+                ErrorCode::UnknownTask,
+                format!(
+                    "unknown task '{task_id}' (known: {}; or '{}' for a random one)",
+                    self.tasks.ids().join(", "),
+                    crate::task::catalogue::MYSTERY_ID
+                ),
+            ));
+        }
         let seed = match data.seed {
             Some(seed) => seed,
             None => self.seeds.below(DRAWN_SEED_BOUND) as u64,
         };
+        let task = match task_id {
+            Some(task_id) => self.tasks.resolve(task_id, seed),
+            None => self.tasks.first(),
+        }
+        .ok_or_else(|| ProtocolError::new(ErrorCode::ExecutionError, "no task is loaded"))?;
         self.last_task = Some(task.id().to_string());
         let mut sink = Forward {
             live,
@@ -544,6 +557,11 @@ impl Session {
                 done: episode.is_done(),
                 total_reward: episode.total_reward(),
                 debrief: episode.is_done().then(|| episode.debrief()),
+                unmasked: episode
+                    .task()
+                    .unmasked
+                    .as_ref()
+                    .filter(|_| episode.is_done()),
             },
         ))
     }
@@ -568,6 +586,8 @@ impl Session {
                 title: &t.file.title,
                 summary: &t.file.summary,
                 difficulty: t.file.difficulty.name(),
+                category: &t.file.root_cause,
+                group: crate::vocab::group_of(&t.file.root_cause).map_or("other", |g| g.name()),
                 max_steps: t.file.max_steps,
                 variants: t.file.variants.len().max(1),
                 origin: &t.origin,
@@ -596,6 +616,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// The name of the variant an episode's seed picked.
 pub fn variant_name(episode: &Episode) -> &str {
     let task = episode.task();
+    if task.unmasked.is_some() {
+        // A variant's name would tell the cause.
+        return crate::task::catalogue::MYSTERY_ID;
+    }
     task.file
         .variants
         .get(task.variant_for_seed(episode.seed()))

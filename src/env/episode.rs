@@ -410,6 +410,14 @@ impl Episode {
                 self.step_count, self.task.file.max_steps
             ));
         }
+        if self.done
+            && let Some(real) = &self.task.unmasked
+        {
+            self.message.push_str(&format!(
+                " The mystery was {} (\"{}\"), a case of {}.",
+                real.task_id, real.title, real.category
+            ));
+        }
         let reward = reward.clamp(-1000, 1000);
         self.total_reward_milli += i64::from(reward);
         let info = StepInfo {

@@ -67,19 +67,24 @@ pub fn plan(
     chosen: &[String],
     seeds: &SeedRange,
 ) -> Result<Vec<EpisodeSpec>, String> {
+    let mystery = crate::task::catalogue::MYSTERY_ID;
     for id in chosen {
-        if tasks.get(id).is_none() {
+        if tasks.get(id).is_none() && id != mystery {
             return Err(format!(
-                "unknown task '{id}' (known: {})",
+                "unknown task '{id}' (known: {}; or '{mystery}' for the seed's draw from the catalogue)",
                 tasks.ids().join(", ")
             ));
         }
     }
-    let ids: Vec<String> = tasks
+    let mut ids: Vec<String> = tasks
         .ids()
         .into_iter()
         .filter(|id| chosen.is_empty() || chosen.contains(id))
         .collect();
+    // Mystery episodes only when asked for, after the named tasks.
+    if chosen.iter().any(|id| id == mystery) {
+        ids.push(mystery.to_string());
+    }
     Ok(ids
         .iter()
         .flat_map(|id| {

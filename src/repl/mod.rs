@@ -17,7 +17,7 @@ use crate::env::observation::RunView;
 use crate::events::SystemClock;
 use crate::record::Recorder;
 use crate::session::Session;
-use crate::task::TaskSet;
+use crate::task::{TaskSet, catalogue};
 use crate::vocab;
 use command::Command;
 use live::LiveRun;
@@ -116,7 +116,12 @@ impl Completer for LineHelper {
                 .into_iter()
                 .collect(),
             ["diagnose"] => vocab::DIAGNOSES.to_vec(),
-            ["play"] => known.task_ids.iter().map(String::as_str).collect(),
+            ["play"] => known
+                .task_ids
+                .iter()
+                .map(String::as_str)
+                .chain([catalogue::MYSTERY_ID])
+                .collect(),
             ["help"] => command::WORDS.to_vec(),
             ["help", "set"] => check::target_names(),
             _ => Vec::new(),
@@ -240,20 +245,23 @@ impl Game {
             "{} — debug broken neural-network training runs.\n",
             s.strong("trainwreck")
         ));
-        self.say(&render::task_list(
-            self.session.tasks(),
-            &|id| self.progress.best(id),
-            s,
-        ));
-        let start = match self.next_task() {
-            Some(task) => format!("Type {} to begin", s.accent(&format!("play {task}"))),
+        let (progress, next) =
+            render::category_progress(self.session.tasks(), &|id| self.progress.best(id), s);
+        self.say(&progress);
+        let start = match next {
+            Some(task) => format!(
+                "Type {} to begin (the easiest category you have not solved), {} for a case whose cause is hidden",
+                s.accent(&format!("play {task}")),
+                s.accent(&format!("play {}", catalogue::MYSTERY_ID))
+            ),
             None => format!(
-                "Every task is solved. Try other seeds, e.g. {}",
-                s.accent("play task_004 7")
+                "Every category is solved. Try {} for a case whose cause is hidden",
+                s.accent(&format!("play {}", catalogue::MYSTERY_ID))
             ),
         };
         self.say(&format!(
-            "\n{start} ({} for all commands, Tab completes).",
+            "\n{start}; {} lists the tasks, {} all commands, Tab completes.",
+            s.accent("tasks"),
             s.accent("help")
         ));
     }
@@ -278,7 +286,11 @@ impl Game {
             s.strong(&format!("{} · {} · seed {seed}", f.id, f.title)),
             format!(
                 "{} · {} steps · the run {}",
-                f.difficulty.name(),
+                if ep.task().unmasked.is_some() {
+                    "cause hidden"
+                } else {
+                    f.difficulty.name()
+                },
                 f.max_steps,
                 match obs.run_status {
                     "failed" => format!("failed in epoch {}", obs.epochs_completed),
@@ -421,7 +433,18 @@ impl Game {
         if let Some(r) = &d.reference {
             text.push(s.dim(&format!("Read more: {r}")));
         }
-        let warning = self.progress.record(task.id(), grade.score);
+        // A mystery counts for the task it really was.
+        let played = task
+            .unmasked
+            .as_ref()
+            .map_or(task.id(), |u| u.task_id.as_str());
+        if let Some(real) = &task.unmasked {
+            text.push(s.strong(&format!(
+                "The mystery was {} (\"{}\"), a case of {}.",
+                real.task_id, real.title, real.category
+            )));
+        }
+        let warning = self.progress.record(played, grade.score);
         if let Some(next) = self.next_task() {
             text.push(format!(
                 "\nNext: {} (or {} for the list).",
@@ -440,20 +463,14 @@ impl Game {
         }
     }
 
-    /// The first task not yet solved, after the one just played.
+    /// The first unsolved task of the easiest unsolved category.
     fn next_task(&self) -> Option<String> {
-        let ids = self.session.tasks().ids();
-        let after = self
-            .last_task
-            .as_ref()
-            .and_then(|t| ids.iter().position(|id| id == t))
-            .map_or(0, |i| i + 1);
-        ids.iter()
-            .cycle()
-            .skip(after)
-            .take(ids.len())
-            .find(|id| self.progress.best(id).is_none_or(|s| s < 0.9))
-            .cloned()
+        let (_, next) = render::category_progress(
+            self.session.tasks(),
+            &|id| self.progress.best(id),
+            &self.style,
+        );
+        next
     }
 
     fn need_episode(&self) -> bool {
@@ -627,7 +644,11 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
     let style = Style::detect(cli.color);
     let recorder = match &cli.record {
         Some(path) => {
-            let start = cli.task.as_deref().map(|t| (t, cli.seed.unwrap_or(0)));
+            let task = cli
+                .task
+                .as_deref()
+                .or(cli.mystery.then_some(catalogue::MYSTERY_ID));
+            let start = task.map(|t| (t, cli.seed.unwrap_or(0)));
             // A recording keeps the training events too.
             match Recorder::create(path, &tasks, start, true) {
                 Ok(r) => Some(r),
@@ -671,7 +692,11 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
     if let Some(w) = &game.progress.warning {
         eprintln!("{}", style.warn(&format!("note: {w}")));
     }
-    match &cli.task {
+    let start = cli
+        .task
+        .clone()
+        .or_else(|| cli.mystery.then(|| catalogue::MYSTERY_ID.to_string()));
+    match &start {
         Some(task) => {
             if let Err(why) = game.play(task, Some(cli.seed.unwrap_or_else(random_seed))) {
                 eprintln!("error: {why}");

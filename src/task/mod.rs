@@ -2,6 +2,7 @@
 //! vocabulary and ranges, and turning a task plus a seed into the concrete
 //! training setup of one episode. Built-in tasks are embedded in the binary.
 
+pub mod catalogue;
 pub mod limits;
 mod locate;
 pub mod memo;
@@ -112,6 +113,8 @@ pub struct Task {
     pub hash: String,
     /// Its healthy reference runs, per seed.
     pub references: memo::ReferenceMemo,
+    /// For a mystery episode's disguised task: the task it really is.
+    pub unmasked: Option<catalogue::Unmasked>,
 }
 
 impl Task {
@@ -339,6 +342,12 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
         p.push(problem(
             root.with("id"),
             "must be non-empty and use only letters, digits, '_' and '-'",
+        ));
+    }
+    if file.id == catalogue::MYSTERY_ID {
+        p.push(problem(
+            root.with("id"),
+            "'mystery' is reserved: it asks for a random task from the catalogue",
         ));
     }
     check_range(
@@ -581,6 +590,7 @@ pub fn parse_task(name: &str, origin: &str, text: &str) -> Result<Task, Vec<Task
         origin: origin.to_string(),
         hash,
         references: memo::ReferenceMemo::default(),
+        unmasked: None,
     })
 }
 
@@ -630,6 +640,9 @@ fn strip_position(message: &str) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct TaskSet {
     tasks: Vec<Arc<Task>>,
+    /// Every task under the mystery disguise, made on first use (the set is
+    /// complete by then: tasks are only added while it is built).
+    disguised: std::sync::OnceLock<Vec<Arc<Task>>>,
 }
 
 impl TaskSet {
@@ -722,6 +735,57 @@ impl TaskSet {
 
     pub fn get(&self, id: &str) -> Option<Arc<Task>> {
         self.tasks.iter().find(|t| t.id() == id).cloned()
+    }
+
+    /// The task an episode with this id and seed plays: the task itself, or
+    /// for `mystery` the seed's draw from the catalogue, disguised.
+    pub fn resolve(&self, id: &str, seed: u64) -> Option<Arc<Task>> {
+        if id == catalogue::MYSTERY_ID {
+            return catalogue::mystery(self, seed);
+        }
+        self.get(id)
+    }
+
+    /// The hash a recording keeps for a task id (`mystery` included: the
+    /// hash of the whole catalogue, which its draws depend on).
+    pub fn hash_of(&self, id: &str) -> Option<String> {
+        match self.get(id) {
+            Some(task) => Some(task.hash.clone()),
+            None if id == catalogue::MYSTERY_ID && !self.tasks.is_empty() => {
+                Some(catalogue::catalogue_hash(self))
+            }
+            None => None,
+        }
+    }
+
+    /// Every id a reset accepts, with its hash (what a recording's header keeps).
+    pub fn hashes(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .tasks
+            .iter()
+            .map(|t| (t.id().to_string(), t.hash.clone()))
+            .collect();
+        if !self.tasks.is_empty() {
+            out.push((
+                catalogue::MYSTERY_ID.to_string(),
+                catalogue::catalogue_hash(self),
+            ));
+        }
+        out
+    }
+
+    /// Task `id` under the mystery disguise.
+    pub fn disguised(&self, id: &str) -> Option<Arc<Task>> {
+        let all = self.disguised.get_or_init(|| {
+            let hash = catalogue::catalogue_hash(self);
+            self.tasks
+                .iter()
+                .map(|t| Arc::new(catalogue::disguise(t, &hash)))
+                .collect()
+        });
+        all.iter()
+            .find(|t| t.unmasked.as_ref().is_some_and(|u| u.task_id == id))
+            .cloned()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Task>> {

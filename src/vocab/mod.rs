@@ -81,6 +81,14 @@ pub fn is_diagnosis(label: &str) -> bool {
     DIAGNOSES.contains(&label)
 }
 
+/// Where the fault a diagnosis label names lives.
+pub fn group_of(label: &str) -> Option<FaultGroup> {
+    LABELS
+        .iter()
+        .find(|t| t.name == label)
+        .and_then(|t| t.group)
+}
+
 pub fn is_action_type(name: &str) -> bool {
     ACTION_TYPES.contains(&name)
 }

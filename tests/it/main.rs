@@ -6,6 +6,7 @@ mod docs;
 mod eval;
 mod events;
 mod fuzz;
+mod mystery;
 mod props;
 mod render;
 mod repl;

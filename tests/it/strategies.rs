@@ -27,7 +27,7 @@ const INSPECTIONS: [&str; 5] = [
 /// Every common cure, applied at once without reading anything (as many as
 /// fit in the shortest episode, 20 steps, with the inspections, one restart
 /// and the diagnosis).
-fn shotgun_bundle() -> Vec<Value> {
+pub(crate) fn shotgun_bundle() -> Vec<Value> {
     vec![
         json!({"action_type": "modify_config", "target": "learning_rate", "value": 0.001}),
         json!({"action_type": "modify_config", "target": "weight_init", "value": "kaiming"}),

@@ -2,14 +2,16 @@
 //! terminal. Everything returns a `String` (snapshot-tested at 40, 80 and 200
 //! columns, with and without colour); the REPL decides where it goes.
 
+pub mod catalogue;
 pub mod chart;
 pub mod layout;
+
+pub use catalogue::{category_progress, print_task_list, task_list};
 
 use crate::cli::ColorChoice;
 use crate::env::Episode;
 use crate::env::grade::Grade;
 use crate::env::observation::RunView;
-use crate::task::TaskSet;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 use layout::{Grid, Kind};
 use owo_colors::OwoColorize;
@@ -554,62 +556,6 @@ pub fn grade(grade: &Grade, style: &Style) -> String {
 }
 
 /// The task catalogue, with the player's best scores.
-pub fn task_list(tasks: &TaskSet, best: &dyn Fn(&str) -> Option<f64>, style: &Style) -> String {
-    let mut grid = Grid::new(&[
-        ("id", Kind::Token),
-        ("title", Kind::Text(14)),
-        ("difficulty", Kind::Token),
-        ("best score", Kind::Token),
-    ]);
-    for task in tasks.iter() {
-        let f = &task.file;
-        let difficulty = match f.difficulty.name() {
-            "easy" => Tone::Good,
-            "medium" => Tone::Warn,
-            _ => Tone::Bad,
-        };
-        let best = match best(task.id()) {
-            Some(s) if s >= 0.9 => (format!("{s:.2} solved"), Tone::Good),
-            Some(s) => (format!("{s:.2}"), Tone::Plain),
-            None => ("-".to_string(), Tone::Dim),
-        };
-        grid.row(vec![
-            (task.id().to_string(), Tone::Plain),
-            (f.title.clone(), Tone::Plain),
-            (f.difficulty.name().to_string(), difficulty),
-            best,
-        ]);
-    }
-    grid.render(style)
-}
-
-pub fn print_task_list(tasks: &TaskSet, json: bool, choice: ColorChoice) {
-    if json {
-        let list: Vec<serde_json::Value> = tasks
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "id": t.id(),
-                    "title": t.file.title,
-                    "summary": t.file.summary,
-                    "difficulty": t.file.difficulty.name(),
-                    "max_steps": t.file.max_steps,
-                    "variants": t.file.variants.len().max(1),
-                    "origin": t.origin,
-                })
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).unwrap_or_default()
-        );
-    } else {
-        let style = Style::detect(choice);
-        let progress = crate::repl::progress::Progress::load();
-        println!("{}", task_list(tasks, &|id| progress.best(id), &style));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
