@@ -100,6 +100,17 @@ printf '%s\n' \
   '{"type":"step","data":{"action_type":"dance"}}' '{"type":"schema"}' '{"type":"tasks"}' '{"type":"close"}' \
   | serve hostile_lines
 
+# A mystery: its header keeps the hash of the whole catalogue (re-record when
+# a task is added or changed).
+serve mystery_seed_3 <<'L'
+{"type":"reset","data":{"task_id":"mystery","seed":3}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"inspect_data_batch"}}
+{"type":"grade"}
+{"type":"step","data":{"action_type":"mark_diagnosed","diagnosis":"overfitting"}}
+{"type":"grade"}
+L
+
 printf 'inspect gradients\ninspect modes\nfix modes\nrestart\ncurves\ndiagnose batchnorm_eval_mode\n' \
   | "$bin" --task task_005 --seed 5 --record "$out/repl_task_005.jsonl" --color never > /dev/null
 

@@ -56,10 +56,13 @@ pub fn task_list(tasks: &TaskSet, best: &dyn Fn(&str) -> Option<f64>, style: &St
             last_group = group;
             lines.push(style.strong(group));
         }
-        lines.push(format!(
-            "  {} {}",
-            style.accent(&category.label),
-            style.paint(category.tier.name(), tier_tone(category.tier))
+        lines.push(style.wrap(
+            &format!(
+                "  {} {}",
+                style.accent(&category.label),
+                style.paint(category.tier.name(), tier_tone(category.tier))
+            ),
+            "    ",
         ));
         for id in &category.tasks {
             let Some(task) = tasks.get(id) else {
@@ -81,10 +84,13 @@ pub fn task_list(tasks: &TaskSet, best: &dyn Fn(&str) -> Option<f64>, style: &St
         }
     }
     lines.push(String::new());
-    lines.push(style.dim(&format!(
-        "`play {}` draws a task from the catalogue and hides which one.",
-        catalogue::MYSTERY_ID
-    )));
+    lines.push(style.wrap(
+        &style.dim(&format!(
+            "`play {}` draws a task from the catalogue and hides which one.",
+            catalogue::MYSTERY_ID
+        )),
+        "",
+    ));
     lines.join("\n")
 }
 
