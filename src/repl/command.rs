@@ -108,8 +108,11 @@ pub fn help() -> Vec<(String, &'static str)> {
         fixed("config", "show the current hyper-parameters"),
         fixed("code", "show train.py (after `inspect code`)"),
         fixed("actions", "list what you can do now"),
-        fixed("tasks", "list the tasks and your best scores"),
-        fixed("play <task> [seed]", "start a task, e.g. `play task_003 7`"),
+        fixed("tasks", "list the tasks by category, with your best scores"),
+        fixed(
+            "play <task> [seed]",
+            "start a task, e.g. `play task_003 7`; `play mystery` hides which",
+        ),
         fixed("next", "start the next unsolved task"),
         fixed("grade", "the score breakdown so far"),
         fixed("help [command]", "this list, or one command in detail"),
