@@ -47,6 +47,16 @@ class GymEnvTest(unittest.TestCase):
         env = self.make()
         self.assertEqual(env.unwrapped.task_ids, BUILTIN_TASKS)
 
+    def test_a_mystery_hides_the_task_until_the_end(self):
+        env = self.make("trainwreck/Mystery-v0")
+        obs, info = env.reset(seed=3)
+        self.assertEqual(obs["task_id"], "mystery")
+        self.assertEqual(env.unwrapped.raw_observation["variant"], "mystery")
+        _, _, terminated, _, info = env.step({"action_type": "mark_diagnosed", "diagnosis": "overfitting"})
+        self.assertTrue(terminated)
+        self.assertIn(info["unmasked"]["task_id"], BUILTIN_TASKS)
+        self.assertTrue(info["unmasked"]["category"])
+
     def test_reset_takes_seed_and_task_and_is_deterministic(self):
         env = self.make()
         obs, info = env.reset(seed=42, options={"task_id": "task_003"})

@@ -28,10 +28,18 @@ __all__ = [
     "TaskInfo",
     "find_binary",
     "BUILTIN_TASKS",
+    "ORIGIN_TASKS",
+    "MYSTERY",
 ]
 
-#: The tasks built into the binary (a test checks this against ``tasks``).
-BUILTIN_TASKS = ("task_001", "task_002", "task_003", "task_004", "task_005", "task_006")
+from ._catalogue import BUILTIN_TASKS  # noqa: E402  (generated; a Rust test keeps it in step)
+
+#: The origin environment's six tasks, which every release keeps.
+ORIGIN_TASKS = ("task_001", "task_002", "task_003", "task_004", "task_005", "task_006")
+
+#: The task id that asks for a mystery episode: the seed draws a task from
+#: the catalogue and the observation hides which until the episode is done.
+MYSTERY = "mystery"
 
 
 class TrainwreckError(Exception):
@@ -112,6 +120,8 @@ class Grade:
     breakdown: list
     debrief: dict | None
     raw: dict
+    #: For a mystery once done: ``{"task_id", "title", "category"}``.
+    unmasked: dict | None = None
 
     @classmethod
     def from_data(cls, data: dict) -> "Grade":
@@ -128,6 +138,10 @@ class TaskInfo:
     variants: int
     summary: str
     origin: str
+    #: The root-cause label the task teaches.
+    category: str | None = None
+    #: Where its fault lives: ``data``, ``optimisation`` or ``program``.
+    group: str | None = None
 
     @classmethod
     def from_data(cls, data: dict) -> "TaskInfo":

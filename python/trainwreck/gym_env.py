@@ -1,7 +1,9 @@
 """A Gymnasium environment over ``trainwreck --serve`` (extra ``[gym]``).
 
 Importing this module registers ``trainwreck/Debug-v0`` (the task is
-``options["task_id"]`` at reset, else drawn from the environment's RNG) and
+``options["task_id"]`` at reset, else drawn from the environment's RNG),
+``trainwreck/Mystery-v0`` (every reset is a mystery: the seed draws the task
+from the catalogue, and ``info["unmasked"]`` says which once it is done) and
 ``trainwreck/<task_id>-v0`` for each built-in task::
 
     import gymnasium as gym
@@ -34,7 +36,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces as gym_spaces
 
-from .client import BUILTIN_TASKS, Client
+from .client import BUILTIN_TASKS, MYSTERY, Client
 from .spaces import action_space, object_space
 
 __all__ = ["TrainwreckEnv", "BUILTIN_TASKS", "register_envs"]
@@ -64,7 +66,7 @@ class TrainwreckEnv(gym.Env):
         except Exception:
             self._client.close()
             raise
-        if task_id is not None and task_id not in self.task_ids:
+        if task_id is not None and task_id not in self.task_ids and task_id != MYSTERY:
             self._client.close()
             raise ValueError(f"unknown task {task_id!r} (known: {', '.join(self.task_ids)})")
         self.task_id = task_id
@@ -122,6 +124,8 @@ class TrainwreckEnv(gym.Env):
         self.raw_observation = result.observation
         obs = self._observe(result.observation)
         info = self._info(result.info)
+        if (result.terminated or result.truncated) and result.observation.get("task_id") == MYSTERY:
+            info["unmasked"] = self._client.grade().unmasked
         return obs, result.reward, result.terminated, result.truncated, info
 
     def render(self):
@@ -142,6 +146,8 @@ def register_envs() -> None:
     entry = "trainwreck.gym_env:TrainwreckEnv"
     if "trainwreck/Debug-v0" not in gym.registry:
         gym.register(id="trainwreck/Debug-v0", entry_point=entry)
+    if "trainwreck/Mystery-v0" not in gym.registry:
+        gym.register(id="trainwreck/Mystery-v0", entry_point=entry, kwargs={"task_id": MYSTERY})
     for task in BUILTIN_TASKS:
         env_id = f"trainwreck/{task}-v0"
         if env_id not in gym.registry:

@@ -1,0 +1,5 @@
+"""The ids of the tasks built into the binary, generated from its catalogue
+(a Rust test, ``python_catalogue_is_the_builtin_one``, keeps this file in step
+and prints it when it is not)."""
+
+BUILTIN_TASKS = ("task_001", "task_002", "task_003", "task_004", "task_005", "task_006")
