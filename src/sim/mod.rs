@@ -7,6 +7,7 @@ mod behaviour;
 pub mod budget;
 pub mod config;
 pub mod data;
+mod kernels;
 pub mod model;
 pub mod optim;
 pub mod program;

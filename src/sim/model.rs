@@ -6,6 +6,7 @@
 //! on every machine whatever the vector width.
 
 use super::config::{Activation, TrainConfig, WeightInit};
+use super::kernels::{accumulate_outer, accumulate_rows};
 use super::rng::SimRng;
 
 const BN_EPS: f64 = 1e-5;
@@ -230,9 +231,7 @@ impl Mlp {
                 cache.xhat.push(Vec::new());
                 cache.inv_std.push(Vec::new());
             }
-            for v in z.iter_mut() {
-                *v = activate(self.activation, *v);
-            }
+            activate_all(self.activation, &mut z);
             if keep {
                 cache.acts.push(z.clone());
             }
@@ -252,6 +251,7 @@ impl Mlp {
         input
     }
 
+    #[inline(always)]
     fn batch_norm(
         &mut self,
         l: usize,
@@ -366,9 +366,7 @@ impl Mlp {
                     *v *= m;
                 }
             }
-            for (v, &a) in dx.iter_mut().zip(&cache.acts[h]) {
-                *v *= activation_grad(self.activation, a);
-            }
+            scale_by_activation_grad(self.activation, &mut dx, &cache.acts[h]);
             if let Some((g, beta)) = self.slots[h].norm {
                 dx = self.batch_norm_backward(h, dx, rows, g, beta, cache, grads);
             }
@@ -377,6 +375,7 @@ impl Mlp {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn batch_norm_backward(
         &self,
         h: usize,
@@ -391,10 +390,9 @@ impl Mlp {
         let xhat = &cache.xhat[h][..rows * n];
         let inv_std = &cache.inv_std[h][..n];
         let gamma = &self.params[g][..n];
-        let dy = &dy[..rows * n];
         let mut dgamma = vec![0.0; n];
         let mut dbeta = vec![0.0; n];
-        for (dyr, xr) in dy.chunks_exact(n).zip(xhat.chunks_exact(n)) {
+        for (dyr, xr) in dy[..rows * n].chunks_exact(n).zip(xhat.chunks_exact(n)) {
             for j in 0..n {
                 dgamma[j] += dyr[j] * xr[j];
                 dbeta[j] += dyr[j];
@@ -405,17 +403,23 @@ impl Mlp {
             grads[beta][j] += dbeta[j];
         }
         let batch_stats = cache.mode[h] == Mode::Train && rows > 1;
-        let mut dz = Vec::with_capacity(rows * n);
-        for (dyr, xr) in dy.chunks_exact(n).zip(xhat.chunks_exact(n)) {
-            for j in 0..n {
-                let dxhat = dyr[j] * gamma[j];
-                dz.push(if batch_stats {
-                    // The batch mean and variance depend on every row.
-                    inv_std[j] / rows as f64
-                        * (rows as f64 * dxhat - dbeta[j] * gamma[j] - xr[j] * dgamma[j] * gamma[j])
-                } else {
-                    dxhat * inv_std[j]
-                });
+        // In place: each element needs only itself and the column sums above.
+        let mut dz = dy;
+        let count = rows as f64;
+        for (dzr, xr) in dz[..rows * n].chunks_exact_mut(n).zip(xhat.chunks_exact(n)) {
+            let dzr = &mut dzr[..n];
+            let xr = &xr[..n];
+            if batch_stats {
+                // The batch mean and variance depend on every row.
+                for j in 0..n {
+                    let dxhat = dzr[j] * gamma[j];
+                    dzr[j] = inv_std[j] / count
+                        * (count * dxhat - dbeta[j] * gamma[j] - xr[j] * dgamma[j] * gamma[j]);
+                }
+            } else {
+                for j in 0..n {
+                    dzr[j] = dzr[j] * gamma[j] * inv_std[j];
+                }
             }
         }
         dz
@@ -480,75 +484,53 @@ fn normalise(
     xhat
 }
 
-/// `out[i][j] += sum_k x[i][k] * w[k][j]`, k ascending, for every row (`out`
-/// is rows × n, `x` rows × m, `w` m × n). Rows go in pairs so each weight row
-/// is loaded once for both; every element still sees the same additions in
-/// the same order as a row-at-a-time loop.
+/// The activation of every element. The match sits outside the loops so each
+/// loop is straight-line code that vectorises where its function allows.
 #[inline(always)]
-fn accumulate_rows(out: &mut [f64], n: usize, x: &[f64], m: usize, w: &[f64]) {
-    let rows = out.len().checked_div(n).unwrap_or(0);
-    let mut i = 0;
-    while i + 1 < rows {
-        let (o0, rest) = out[i * n..(i + 2) * n].split_at_mut(n);
-        let (x0, x1) = (&x[i * m..(i + 1) * m], &x[(i + 1) * m..(i + 2) * m]);
-        for k in 0..m {
-            let wk = &w[k * n..(k + 1) * n];
-            let (a0, a1) = (x0[k], x1[k]);
-            for j in 0..n {
-                o0[j] += a0 * wk[j];
-                rest[j] += a1 * wk[j];
-            }
+fn activate_all(activation: Activation, z: &mut [f64]) {
+    #[inline(always)]
+    fn each(z: &mut [f64], f: impl Fn(f64) -> f64) {
+        for v in z {
+            *v = f(*v);
         }
-        i += 2;
     }
-    if i < rows {
-        let o = &mut out[i * n..(i + 1) * n];
-        for k in 0..m {
-            axpy(o, x[i * m + k], &w[k * n..(k + 1) * n]);
-        }
+    match activation {
+        Activation::Relu => each(z, |v| activate(Activation::Relu, v)),
+        Activation::LeakyRelu => each(z, |v| activate(Activation::LeakyRelu, v)),
+        Activation::Tanh => each(z, |v| activate(Activation::Tanh, v)),
+        Activation::Sigmoid => each(z, |v| activate(Activation::Sigmoid, v)),
     }
 }
 
-/// `g[k][j] += sum_i x[i][k] * d[i][j]`, i ascending (the weight gradient:
-/// `g` is m × n, `x` rows × m, `d` rows × n). Rows go in pairs; each element
-/// still adds row i's term before row i+1's.
+/// `dx[i] *= f'(a[i])` for every element, the match outside the loops.
 #[inline(always)]
-fn accumulate_outer(g: &mut [f64], n: usize, x: &[f64], m: usize, d: &[f64], rows: usize) {
-    let mut i = 0;
-    while i + 1 < rows {
-        let (d0, d1) = (&d[i * n..(i + 1) * n], &d[(i + 1) * n..(i + 2) * n]);
-        for k in 0..m {
-            let (a0, a1) = (x[i * m + k], x[(i + 1) * m + k]);
-            let gk = &mut g[k * n..(k + 1) * n];
-            for j in 0..n {
-                gk[j] += a0 * d0[j];
-                gk[j] += a1 * d1[j];
-            }
+fn scale_by_activation_grad(activation: Activation, dx: &mut [f64], acts: &[f64]) {
+    #[inline(always)]
+    fn each(dx: &mut [f64], acts: &[f64], f: impl Fn(f64) -> f64) {
+        for (v, &a) in dx.iter_mut().zip(acts) {
+            *v *= f(a);
         }
-        i += 2;
     }
-    if i < rows {
-        let di = &d[i * n..(i + 1) * n];
-        for k in 0..m {
-            axpy(&mut g[k * n..(k + 1) * n], x[i * m + k], di);
-        }
+    match activation {
+        Activation::Relu => each(dx, acts, |a| activation_grad(Activation::Relu, a)),
+        Activation::LeakyRelu => each(dx, acts, |a| activation_grad(Activation::LeakyRelu, a)),
+        Activation::Tanh => each(dx, acts, |a| activation_grad(Activation::Tanh, a)),
+        Activation::Sigmoid => each(dx, acts, |a| activation_grad(Activation::Sigmoid, a)),
     }
 }
 
-/// `out[j] += a * x[j]`: one independent accumulator per element, so the
-/// compiler may vectorise without changing any rounding.
 #[inline(always)]
-fn axpy(out: &mut [f64], a: f64, x: &[f64]) {
-    let n = out.len().min(x.len());
-    let (out, x) = (&mut out[..n], &x[..n]);
-    for j in 0..n {
-        out[j] += a * x[j];
-    }
-}
-
 fn activate(activation: Activation, v: f64) -> f64 {
     match activation {
-        Activation::Relu => v.max(0.0),
+        // Spelled out rather than `v.max(0.0)`, whose result for -0.0 Rust
+        // leaves open: NaN and both zeros give +0.0, as x86's maxsd(v, 0) does.
+        Activation::Relu => {
+            if v > 0.0 {
+                v
+            } else {
+                0.0
+            }
+        }
         Activation::LeakyRelu => {
             if v > 0.0 {
                 v
@@ -562,6 +544,7 @@ fn activate(activation: Activation, v: f64) -> f64 {
 }
 
 /// Derivative expressed through the activation's output `a`.
+#[inline(always)]
 fn activation_grad(activation: Activation, a: f64) -> f64 {
     match activation {
         Activation::Relu => {

@@ -40,6 +40,15 @@ impl Optimizer {
     pub fn step(&mut self, params: &mut [Vec<f64>], grads: &[Vec<f64>], lr: f64) {
         self.steps += 1;
         let t = f64::from(self.steps);
+        // Adam's bias corrections are the same for every tensor: once per step.
+        let (correction1, correction2) = if self.kind == OptimizerKind::Adam {
+            (
+                1.0 - libm::pow(ADAM_BETA1, t),
+                1.0 - libm::pow(ADAM_BETA2, t),
+            )
+        } else {
+            (1.0, 1.0)
+        };
         let wd = self.weight_decay;
         for (p, (param, grad)) in params.iter_mut().zip(grads).enumerate() {
             match self.kind {
@@ -52,8 +61,6 @@ impl Optimizer {
                     }
                 }
                 OptimizerKind::Adam => {
-                    let correction1 = 1.0 - libm::pow(ADAM_BETA1, t);
-                    let correction2 = 1.0 - libm::pow(ADAM_BETA2, t);
                     let (m, v) = (&mut self.first[p], &mut self.second[p]);
                     for (((w, &g), m), v) in param
                         .iter_mut()
