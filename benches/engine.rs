@@ -1,12 +1,120 @@
 //! Performance targets (docs/PERFORMANCE.md): a cold reset (one full 20-epoch
-//! training run) per built-in task, an inspect step, and the cost of events
+//! training run) per built-in task, a whole episode per built-in task (in
+//! process and over `--serve`), an inspect step, and the cost of events
 //! nobody listens to.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use trainwreck::env::{ActionRequest, Episode};
 use trainwreck::events::{FixedClock, NoSink, VecSink};
-use trainwreck::task::TaskSet;
+use trainwreck::task::{Task, TaskSet};
+
+/// The seed every per-task figure is measured at.
+const SEED: u64 = 42;
+
+/// The walkthrough of `task` at `SEED`: the intended inspections, fix,
+/// restart and diagnosis.
+fn walkthrough(task: &Arc<Task>) -> Vec<ActionRequest> {
+    Episode::reset(task.clone(), SEED, &mut NoSink, &FixedClock)
+        .map(|e| e.walkthrough().to_vec())
+        .unwrap_or_default()
+}
+
+/// A fresh copy of a built-in task: nothing an earlier episode trained (the
+/// memoised reference runs) is reused.
+fn fresh_task(id: &str) -> Option<Arc<Task>> {
+    TaskSet::builtin().ok()?.get(id)
+}
+
+/// A whole episode, reset to done, as the walkthrough plays it: the broken
+/// run at reset, the re-run at restart_run and whatever the verdict needs.
+/// Each iteration starts from a fresh task, so this is the cold cost.
+fn episodes(c: &mut Criterion) {
+    let tasks = TaskSet::builtin().unwrap_or_default();
+    let mut group = c.benchmark_group("episode");
+    for task in tasks.iter() {
+        let steps = walkthrough(task);
+        let id = task.id().to_string();
+        group.bench_function(task.id(), |b| {
+            b.iter_batched(
+                || fresh_task(&id),
+                |task| {
+                    let mut episode =
+                        Episode::reset(task?, black_box(SEED), &mut NoSink, &FixedClock).ok()?;
+                    for step in &steps {
+                        episode.step(step, &mut NoSink, &FixedClock);
+                    }
+                    Some(episode.is_done())
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// The same episodes over `trainwreck --serve`: parse, step, serialise and
+/// the pipe, on a new server per episode (started and warmed up untimed,
+/// so neither process start nor an earlier episode's memo is counted).
+fn served_episodes(c: &mut Criterion) {
+    let tasks = TaskSet::builtin().unwrap_or_default();
+    let mut group = c.benchmark_group("episode_serve");
+    for task in tasks.iter() {
+        let mut lines = vec![format!(
+            r#"{{"type":"reset","data":{{"task_id":"{}","seed":{SEED}}}}}"#,
+            task.id()
+        )];
+        for step in walkthrough(task) {
+            let data = serde_json::to_string(&step).unwrap_or_default();
+            lines.push(format!(r#"{{"type":"step","data":{data}}}"#));
+        }
+        group.bench_function(task.id(), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    total += served_episode(&lines).unwrap_or_default();
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Time one episode's requests and replies on a fresh server.
+fn served_episode(lines: &[String]) -> Option<Duration> {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_trainwreck"))
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut input = server.stdin.take()?;
+    let mut output = BufReader::new(server.stdout.take()?);
+    let mut reply = String::new();
+    let mut exchange = |line: &str, reply: &mut String| -> Option<()> {
+        writeln!(input, "{line}").ok()?;
+        input.flush().ok()?;
+        reply.clear();
+        (output.read_line(reply).ok()? > 0).then_some(())
+    };
+    exchange(r#"{"type":"tasks"}"#, &mut reply)?;
+    let start = Instant::now();
+    for line in lines {
+        exchange(line, &mut reply)?;
+    }
+    let elapsed = start.elapsed();
+    black_box(&reply);
+    // `close` has no reply: the server ends.
+    let _ = writeln!(input, r#"{{"type":"close"}}"#);
+    drop(input);
+    server.wait().ok()?;
+    Some(elapsed)
+}
 
 fn resets(c: &mut Criterion) {
     let tasks = TaskSet::builtin().unwrap_or_default();
@@ -160,5 +268,13 @@ fn budget_edges(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, resets, events, inspect_step, budget_edges);
+criterion_group!(
+    benches,
+    resets,
+    episodes,
+    served_episodes,
+    events,
+    inspect_step,
+    budget_edges
+);
 criterion_main!(benches);
