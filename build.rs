@@ -6,7 +6,13 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=tasks");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    // Read at run time: `env!` would bake in the directory this script was
+    // first compiled in, and a target/ copied to another checkout would then
+    // embed that checkout's tasks.
+    let Some(manifest_dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+        panic!("cargo sets CARGO_MANIFEST_DIR for build scripts");
+    };
+    let dir = Path::new(&manifest_dir).join("tasks");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries

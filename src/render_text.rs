@@ -61,6 +61,20 @@ pub fn render(obs: &Observation<'_>, progress: Progress) -> String {
         "val_accuracy: {}",
         series(obs.val_accuracy_history, DIGITS)
     );
+    // A rate that changed during the run (a schedule, warmup) is part of its story.
+    let rates: Vec<f64> = obs
+        .learning_rate_history
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    if rates.windows(2).any(|w| w[0] != w[1]) {
+        let _ = writeln!(
+            out,
+            "learning_rate: {}",
+            series(obs.learning_rate_history, DIGITS)
+        );
+    }
     let _ = writeln!(out, "config: {}", inline_object(obs.current_config));
     if let Some(log) = obs.error_log {
         let _ = writeln!(out, "error_log: {}", log.trim_end());

@@ -124,6 +124,42 @@ const CLAIMS: &[Claim] = &[
         holds: gradients_healthy,
     },
     Claim {
+        name: "loss_still_falling",
+        meaning: "the run completed and its validation loss fell in each of its last 5 epochs, by at least 0.5% in all",
+        placeholders: &["from_epoch", "from_loss", "final_loss"],
+        holds: loss_still_falling,
+    },
+    Claim {
+        name: "lr_constant",
+        meaning: "the learning rate was the same in every epoch",
+        placeholders: &["lr"],
+        holds: lr_constant,
+    },
+    Claim {
+        name: "lr_decays_early",
+        meaning: "by the middle epoch of the run the learning rate has fallen below 1% of the first epoch's",
+        placeholders: &["first_lr", "epoch", "final_lr"],
+        holds: lr_decays_early,
+    },
+    Claim {
+        name: "loss_flat_late",
+        meaning: "the run completed and its validation loss changed by less than 0.1% over the second half of the run",
+        placeholders: &["from_epoch", "loss"],
+        holds: loss_flat_late,
+    },
+    Claim {
+        name: "weights_at_init_scale",
+        meaning: "fc1's weight std ends between half and twice sqrt(2 / features), the scale Kaiming init gives it",
+        placeholders: &["std", "init_std"],
+        holds: weights_at_init_scale,
+    },
+    Claim {
+        name: "weights_shrunk",
+        meaning: "fc1's weight std ends below a quarter of sqrt(2 / features), the scale Kaiming init gives it",
+        placeholders: &["std", "init_std"],
+        holds: weights_shrunk,
+    },
+    Claim {
         name: "val_accuracy_high",
         meaning: "final validation accuracy at least 0.5 above chance",
         placeholders: &["val_accuracy", "chance"],
@@ -379,6 +415,85 @@ fn val_accuracy_high(p: &Played<'_>) -> Option<Values> {
     let acc = p.trace.final_metrics.val_accuracy;
     (acc >= chance + 0.5).then_some(())?;
     values([("val_accuracy", sig3(acc)), ("chance", sig3(chance))])
+}
+
+/// The run completed: a claim about where its loss went would say nothing
+/// about a run that stopped or failed.
+fn completed(p: &Played<'_>) -> bool {
+    matches!(p.trace.outcome, Outcome::Completed)
+}
+
+fn loss_still_falling(p: &Played<'_>) -> Option<Values> {
+    completed(p).then_some(())?;
+    let epochs = &p.trace.epochs;
+    let last = epochs.last()?;
+    let start = epochs.len().checked_sub(6)?;
+    let from = epochs.get(start)?;
+    let tail = epochs.get(start..)?;
+    let falling = tail.windows(2).all(|w| w[1].val_loss < w[0].val_loss);
+    (falling && last.val_loss <= 0.995 * from.val_loss).then_some(())?;
+    values([
+        ("from_epoch", from.epoch.to_string()),
+        ("from_loss", sig3(from.val_loss)),
+        ("final_loss", sig3(last.val_loss)),
+    ])
+}
+
+fn lr_constant(p: &Played<'_>) -> Option<Values> {
+    let first = p.trace.epochs.first()?.learning_rate;
+    p.trace
+        .epochs
+        .iter()
+        .all(|e| e.learning_rate == first)
+        .then_some(())?;
+    values([("lr", sig3(first))])
+}
+
+fn lr_decays_early(p: &Played<'_>) -> Option<Values> {
+    let epochs = &p.trace.epochs;
+    let first = epochs.first()?.learning_rate;
+    let middle = epochs.len().div_ceil(2);
+    let low = epochs
+        .iter()
+        .take(middle)
+        .find(|e| e.learning_rate < 0.01 * first)?;
+    values([
+        ("first_lr", sig3(first)),
+        ("epoch", low.epoch.to_string()),
+        ("final_lr", sig3(epochs.last()?.learning_rate)),
+    ])
+}
+
+fn loss_flat_late(p: &Played<'_>) -> Option<Values> {
+    completed(p).then_some(())?;
+    let epochs = &p.trace.epochs;
+    let last = epochs.last()?;
+    let from = epochs.get(epochs.len() / 2)?;
+    let moved = (last.val_loss - from.val_loss).abs();
+    (moved < 1e-3 * from.val_loss).then_some(())?;
+    values([
+        ("from_epoch", from.epoch.to_string()),
+        ("loss", sig3(last.val_loss)),
+    ])
+}
+
+/// fc1's weight std and the std Kaiming init gives a layer with its fan-in.
+fn first_layer_scale(p: &Played<'_>) -> Option<(f64, f64)> {
+    let first = p.trace.weight_stats.first()?;
+    let init = libm::sqrt(2.0 / p.features.max(1) as f64);
+    first.std.is_finite().then_some((first.std, init))
+}
+
+fn weights_at_init_scale(p: &Played<'_>) -> Option<Values> {
+    let (std, init) = first_layer_scale(p)?;
+    (std >= 0.5 * init && std <= 2.0 * init).then_some(())?;
+    values([("std", sig3(std)), ("init_std", sig3(init))])
+}
+
+fn weights_shrunk(p: &Played<'_>) -> Option<Values> {
+    let (std, init) = first_layer_scale(p)?;
+    (std < 0.25 * init).then_some(())?;
+    values([("std", sig3(std)), ("init_std", sig3(init))])
 }
 
 #[cfg(test)]

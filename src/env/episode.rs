@@ -303,6 +303,7 @@ impl Episode {
             training_loss_history: &self.run.training_loss_history,
             val_loss_history: &self.run.val_loss_history,
             val_accuracy_history: &self.run.val_accuracy_history,
+            learning_rate_history: &self.run.learning_rate_history,
             gradient_stats: if f.gradients_inspected {
                 &self.run.gradient_stats
             } else {

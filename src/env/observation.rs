@@ -60,6 +60,8 @@ pub struct RunView {
     pub training_loss_history: Vec<Option<f64>>,
     pub val_loss_history: Vec<Option<f64>>,
     pub val_accuracy_history: Vec<Option<f64>>,
+    /// The rate each epoch trained with, after schedule and warmup.
+    pub learning_rate_history: Vec<Option<f64>>,
     pub epochs_completed: usize,
     pub status: &'static str,
     pub gradient_stats: Vec<GradientStatsView>,
@@ -84,6 +86,7 @@ impl RunView {
             training_loss_history: pad(|e| e.train_loss),
             val_loss_history: pad(|e| e.val_loss),
             val_accuracy_history: pad(|e| e.val_accuracy),
+            learning_rate_history: pad(|e| e.learning_rate),
             epochs_completed: trace.epochs.len(),
             status: match trace.outcome {
                 Outcome::Completed => "completed",
@@ -194,6 +197,8 @@ pub struct Observation<'a> {
     pub training_loss_history: &'a [Option<f64>],
     pub val_loss_history: &'a [Option<f64>],
     pub val_accuracy_history: &'a [Option<f64>],
+    /// The rate each epoch trained with, after schedule and warmup.
+    pub learning_rate_history: &'a [Option<f64>],
     pub gradient_stats: &'a [GradientStatsView],
     pub model_weight_stats: &'a [WeightStatsView],
     pub data_batch_stats: Option<&'a DataStatsView>,

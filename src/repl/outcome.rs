@@ -76,7 +76,7 @@ pub fn run_summary(run: &RunView, stopped_by_player: bool, config: &TrainConfig)
         numbers.get(2).map_or("NaN", String::as_str),
     );
     let epochs = if ran == 1 { "epoch" } else { "epochs" };
-    match run.status {
+    let summary = match run.status {
         "failed" => {
             let how = run
                 .failure
@@ -100,7 +100,27 @@ pub fn run_summary(run: &RunView, stopped_by_player: bool, config: &TrainConfig)
             format!("The run stopped after epoch {ran}{why}: {figures}.")
         }
         _ => format!("The run completed {ran} {epochs}: {figures}."),
+    };
+    match rate_change(&run.learning_rate_history, ran) {
+        Some(change) => format!("{summary} {change}"),
+        None => summary,
     }
+}
+
+/// How the learning rate moved during the run, when a schedule or warmup moved it.
+fn rate_change(history: &[Option<f64>], ran: usize) -> Option<String> {
+    let rates: Vec<f64> = history.iter().take(ran).flatten().copied().collect();
+    let (first, last) = (rates.first()?, rates.last()?);
+    if rates.windows(2).all(|w| w[0] == w[1]) {
+        return None;
+    }
+    let figures = column_numbers(&[Some(*first), Some(*last)]);
+    Some(format!(
+        "The learning rate went from {} in epoch 1 to {} in epoch {}.",
+        figures.first().map_or("?", String::as_str),
+        figures.get(1).map_or("?", String::as_str),
+        rates.len()
+    ))
 }
 
 /// The recovery verdict of a restart: a heading and one line per check.

@@ -72,6 +72,16 @@ pub const LABELS: &[Term] = &[
     // The catalogue's categories, by group (each a task's root_cause).
     // -- data --
     // -- optimisation --
+    Term::label(
+        "lr_too_low",
+        FaultGroup::Optimisation,
+        "updates too small: the loss creeps down and the run ends far from converged",
+    ),
+    Term::label(
+        "over_regularization",
+        FaultGroup::Optimisation,
+        "weight decay or dropout so strong that the model cannot fit even the training set",
+    ),
     // -- program --
 ];
 

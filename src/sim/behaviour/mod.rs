@@ -1,6 +1,8 @@
 //! The phenomena each task depends on, checked on the built-in tasks' own
 //! setups: the fault acts through its mechanism, and the fix really recovers.
 
+mod optimisation;
+
 use super::trainer::{RunTrace, Unobserved, run};
 use super::{DataPatch, Outcome, Program, RunSpec};
 use crate::task::TaskSet;
