@@ -4,16 +4,18 @@
 use crate::{scratch, trainwreck};
 
 #[test]
-fn the_catalogue_lists_the_six_origin_tasks() {
+fn the_catalogue_lists_the_six_origin_tasks_first() {
     let out = trainwreck().args(["tasks", "--json"]).output().unwrap();
     assert!(out.status.success());
     let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = list.iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(
-        ids,
-        [
-            "task_001", "task_002", "task_003", "task_004", "task_005", "task_006"
-        ]
+        ids.get(..6),
+        Some(
+            &[
+                "task_001", "task_002", "task_003", "task_004", "task_005", "task_006"
+            ][..]
+        )
     );
     let table = trainwreck()
         .args(["tasks", "--color", "never"])
