@@ -148,6 +148,41 @@ const CLAIMS: &[Claim] = &[
         holds: loss_flat_late,
     },
     Claim {
+        name: "initial_loss_huge",
+        meaning: "the first epoch's training loss is at least 10 x ln(classes), or not finite",
+        placeholders: &["first_loss", "ln_classes"],
+        holds: initial_loss_huge,
+    },
+    Claim {
+        name: "weights_unit_scale",
+        meaning: "every layer's weight std is between 0.5 and 2, whatever its width",
+        placeholders: &["min_std", "max_std"],
+        holds: weights_unit_scale,
+    },
+    Claim {
+        name: "no_divergence",
+        meaning: "the run completed and every epoch's training loss is finite",
+        placeholders: &["epochs"],
+        holds: no_divergence,
+    },
+    Claim {
+        name: "most_units_dead",
+        meaning: "some layer has at least 75% dead units (constant output over the validation set)",
+        placeholders: &["layer", "dead_pct"],
+        holds: most_units_dead,
+    },
+    Claim {
+        name: "few_steps_per_epoch",
+        meaning: "at most 2 optimizer steps per epoch (training rows / batch size, rounded up)",
+        placeholders: &[
+            "steps_per_epoch",
+            "batch_size",
+            "train_samples",
+            "total_steps",
+        ],
+        holds: few_steps_per_epoch,
+    },
+    Claim {
         name: "weights_at_init_scale",
         meaning: "fc1's weight std ends between half and twice sqrt(2 / features), the scale Kaiming init gives it",
         placeholders: &["std", "init_std"],
@@ -474,6 +509,59 @@ fn loss_flat_late(p: &Played<'_>) -> Option<Values> {
     values([
         ("from_epoch", from.epoch.to_string()),
         ("loss", sig3(last.val_loss)),
+    ])
+}
+
+fn initial_loss_huge(p: &Played<'_>) -> Option<Values> {
+    let first = p.trace.epochs.first()?.train_loss;
+    let ln_c = libm::log(p.classes as f64);
+    (!first.is_finite() || first >= 10.0 * ln_c).then_some(())?;
+    values([("first_loss", sig3(first)), ("ln_classes", sig3(ln_c))])
+}
+
+fn weights_unit_scale(p: &Played<'_>) -> Option<Values> {
+    let stds: Vec<f64> = p.trace.weight_stats.iter().map(|w| w.std).collect();
+    let (min, max) = stds
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &s| {
+            (lo.min(s), hi.max(s))
+        });
+    (!stds.is_empty() && stds.iter().all(|s| (0.5..=2.0).contains(s))).then_some(())?;
+    values([("min_std", sig3(min)), ("max_std", sig3(max))])
+}
+
+fn no_divergence(p: &Played<'_>) -> Option<Values> {
+    completed(p).then_some(())?;
+    let epochs = &p.trace.epochs;
+    epochs
+        .iter()
+        .all(|e| e.train_loss.is_finite())
+        .then_some(())?;
+    values([("epochs", epochs.len().to_string())])
+}
+
+fn most_units_dead(p: &Played<'_>) -> Option<Values> {
+    let worst = p
+        .trace
+        .weight_stats
+        .iter()
+        .max_by(|a, b| a.dead_neuron_pct.total_cmp(&b.dead_neuron_pct))?;
+    (worst.dead_neuron_pct >= 75.0).then_some(())?;
+    values([
+        ("layer", worst.layer_name.clone()),
+        ("dead_pct", format!("{:.0}%", worst.dead_neuron_pct)),
+    ])
+}
+
+fn few_steps_per_epoch(p: &Played<'_>) -> Option<Values> {
+    let s = &p.trace.data_stats;
+    let steps = s.train_samples.div_ceil(s.batch_size.max(1));
+    (steps <= 2).then_some(())?;
+    values([
+        ("steps_per_epoch", steps.to_string()),
+        ("batch_size", s.batch_size.to_string()),
+        ("train_samples", s.train_samples.to_string()),
+        ("total_steps", (steps * p.trace.epochs.len()).to_string()),
     ])
 }
 

@@ -82,6 +82,16 @@ pub const LABELS: &[Term] = &[
         FaultGroup::Optimisation,
         "weight decay or dropout so strong that the model cannot fit even the training set",
     ),
+    Term::label(
+        "dead_relus",
+        FaultGroup::Optimisation,
+        "relu units pushed to output zero for every input: they pass no gradient and never recover",
+    ),
+    Term::label(
+        "batch_size_lr_mismatch",
+        FaultGroup::Optimisation,
+        "the batch size changed without re-tuning the learning rate, so the run takes too few or too noisy steps",
+    ),
     // -- program --
 ];
 

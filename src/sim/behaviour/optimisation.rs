@@ -151,3 +151,99 @@ fn task_018_a_per_epoch_step_decay_freezes_the_run_and_a_constant_rate_cures_it(
         }
     }
 }
+
+#[test]
+fn task_019_a_width_blind_unit_init_makes_a_deep_stack_loud_and_kaiming_quiets_it() {
+    let ln4 = libm::log(4.0);
+    for variant in 0..3 {
+        for seed in 0..3 {
+            let broken = spec("task_019", variant, seed);
+            let t = trained(&broken);
+            assert_eq!(
+                t.outcome,
+                Outcome::Completed,
+                "{variant}/{seed}: Adam never overflows"
+            );
+            assert!(
+                t.epochs[0].train_loss > 10.0 * ln4 && t.final_metrics.val_loss > 5.0,
+                "{variant}/{seed}: the loss is huge from the start and stays so"
+            );
+            assert!(
+                t.gradient_stats.iter().all(|g| g.is_exploding),
+                "{variant}/{seed}: every layer's gradient is huge"
+            );
+            let fixed = trained(&with(&broken, |s| {
+                s.config.weight_init = crate::sim::config::WeightInit::Kaiming
+            }));
+            assert!(
+                final_acc(&fixed) > 0.55 && fixed.final_metrics.val_loss < 1.2,
+                "{variant}/{seed}: kaiming gives {}",
+                final_acc(&fixed)
+            );
+            // Clipping leaves Adam's bounded steps, and the loud weights, as they were.
+            let clipped = trained(&with(&broken, |s| s.config.gradient_clip_norm = 1.0));
+            assert!(clipped.final_metrics.val_loss > 2.0, "{variant}/{seed}");
+        }
+    }
+}
+
+#[test]
+fn task_020_a_high_rate_kills_the_relus_without_a_nan_and_a_sane_rate_keeps_them() {
+    let ln4 = libm::log(4.0);
+    for variant in 0..3 {
+        for seed in 0..4 {
+            let broken = spec("task_020", variant, seed);
+            let t = trained(&broken);
+            assert_eq!(t.outcome, Outcome::Completed, "{variant}/{seed}: no NaN");
+            let dead = t
+                .weight_stats
+                .iter()
+                .map(|w| w.dead_neuron_pct)
+                .fold(0.0, f64::max);
+            assert!(dead >= 75.0, "{variant}/{seed}: {dead}% dead at most");
+            assert!(
+                (t.final_metrics.train_loss - ln4).abs() < 0.1,
+                "{variant}/{seed}: stuck at the prior"
+            );
+            let fixed = trained(&with(&broken, |s| s.config.learning_rate = 0.01));
+            let alive = fixed
+                .weight_stats
+                .iter()
+                .map(|w| w.dead_neuron_pct)
+                .fold(0.0, f64::max);
+            assert!(final_acc(&fixed) > 0.85 && alive < 50.0, "{variant}/{seed}");
+            // Leaky units cannot die, so at this rate the run diverges instead.
+            let leaky = trained(&with(&broken, |s| {
+                s.config.activation = crate::sim::config::Activation::LeakyRelu
+            }));
+            assert!(
+                matches!(leaky.outcome, Outcome::Failed { .. }),
+                "{variant}/{seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn task_021_a_full_batch_at_the_small_batch_rate_underfits_and_scaling_the_rate_cures_it() {
+    for variant in 0..3 {
+        for seed in 0..4 {
+            let broken = spec("task_021", variant, seed);
+            let t = trained(&broken);
+            assert_eq!(t.outcome, Outcome::Completed, "{variant}/{seed}");
+            assert!(final_acc(&t) < 0.75, "{variant}/{seed}: {}", final_acc(&t));
+            // The linear scaling rule: 32 times the batch, about 32 times the rate.
+            let scaled = trained(&with(&broken, |s| s.config.learning_rate = 0.1));
+            // Or the batch size the rate was tuned for.
+            let reverted = trained(&with(&broken, |s| s.config.batch_size = 8));
+            for (name, fixed) in [("scaled", scaled), ("reverted", reverted)] {
+                assert!(
+                    final_acc(&fixed) > 0.85 && final_acc(&fixed) > final_acc(&t) + 0.2,
+                    "{variant}/{seed} {name}: {} -> {}",
+                    final_acc(&t),
+                    final_acc(&fixed)
+                );
+            }
+        }
+    }
+}
