@@ -4,5 +4,5 @@ and prints it when it is not)."""
 
 BUILTIN_TASKS = (
     "task_001", "task_002", "task_003", "task_004", "task_005", "task_006", "task_016", "task_017",
-    "task_018",
+    "task_018", "task_019", "task_020", "task_021",
 )
