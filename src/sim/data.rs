@@ -334,7 +334,8 @@ impl Dataset {
             .filter(|&i| seen.contains(&row_key(self.val.row(i))))
             .count();
 
-        let nearest = nearest_squared_distances(&self.val, train);
+        let nearest =
+            super::kernels::nearest_squared_distances(&self.val.x, &train.x, train.features);
         let mut sorted: Vec<f64> = nearest.iter().copied().filter(|x| x.is_finite()).collect();
         sorted.sort_by(f64::total_cmp);
         let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
@@ -359,34 +360,6 @@ impl Dataset {
             class_overlap_score: share(close),
         }
     }
-}
-
-/// For each row of `queries`, the squared distance to its nearest row of
-/// `points`. Each distance adds its features' terms in ascending order (from
-/// -0.0, as `Iterator::sum` does), so the result is the one a row-by-row loop
-/// gives; holding the points feature-major lets the loop run across many
-/// points at once instead of along one short row.
-fn nearest_squared_distances(queries: &Split, points: &Split) -> Vec<f64> {
-    let d = points.features;
-    let n = points.len();
-    let mut columns = vec![0.0; d * n];
-    for (t, row) in points.x.chunks_exact(d.max(1)).take(n).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            columns[j * n + t] = v;
-        }
-    }
-    let mut distances = vec![0.0; n];
-    (0..queries.len())
-        .map(|i| {
-            distances.iter_mut().for_each(|s| *s = -0.0);
-            for (&q, column) in queries.row(i).iter().zip(columns.chunks_exact(n.max(1))) {
-                for (s, &p) in distances.iter_mut().zip(column) {
-                    *s += (q - p) * (q - p);
-                }
-            }
-            distances.iter().copied().fold(f64::INFINITY, f64::min)
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! The dense products of training (forward, input gradient, weight gradient)
-//! as register-tiled loops. Each output element keeps one accumulator and adds
+//! The loops that decide a run's time, written to vectorise without changing
+//! a bit: the dense products of training (forward, input gradient, weight
+//! gradient) as register-tiled loops, and the nearest-neighbour distances of
+//! the data statistics. Each output element keeps one accumulator and adds
 //! its terms one at a time, in ascending order, as a separate multiply and add
 //! (no FMA): the result is bit-identical to the naive triple loop whatever the
 //! tile sizes or the vector width. Tiling only decides how many accumulators
@@ -13,22 +15,46 @@ const ROWS: usize = 4;
 const WIDE: usize = 8;
 const NARROW: usize = 4;
 
-/// `out[i][j] += sum_k x[i][k] * w[k][j]`, k ascending (`out` is rows × n,
-/// `x` rows × m, `w` m × n): the forward product, and the input gradient over
-/// transposed weights.
+/// What each output element's sum starts from.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    /// +0.0, without reading the output (what a zeroed output would give).
+    Zero,
+    /// `bias[j]` for column j (what an output filled with the bias would give).
+    Bias(&'a [f64]),
+}
+
+/// `out[i][j] = sum_k x[i][k] * w[k][j]`, k ascending from +0.0 (`out` is
+/// rows × n, `x` rows × m, `w` m × n): the input
+/// gradient over transposed weights, without zeroing `out` first.
 #[inline(always)]
-pub fn accumulate_rows(out: &mut [f64], n: usize, x: &[f64], m: usize, w: &[f64]) {
+pub fn multiply_rows(out: &mut [f64], n: usize, x: &[f64], m: usize, w: &[f64]) {
+    product(out, n, x, m, w, Start::Zero);
+}
+
+/// `out[i][j] = bias[j] + sum_k x[i][k] * w[k][j]`, k ascending: a linear
+/// layer's forward pass, without filling `out` with the bias first.
+#[inline(always)]
+pub fn biased_product(out: &mut [f64], n: usize, x: &[f64], m: usize, w: &[f64], bias: &[f64]) {
+    if bias.len() < n {
+        return;
+    }
+    product(out, n, x, m, w, Start::Bias(bias));
+}
+
+#[inline(always)]
+fn product(out: &mut [f64], n: usize, x: &[f64], m: usize, w: &[f64], start: Start<'_>) {
     let rows = out.len().checked_div(n).unwrap_or(0);
     if x.len() < rows * m || w.len() < m * n {
         return;
     }
     let mut i = 0;
     while i + ROWS <= rows {
-        row_band::<ROWS>(out, n, x, m, w, i);
+        row_band::<ROWS>(out, n, x, m, w, i, start);
         i += ROWS;
     }
     while i < rows {
-        row_band::<1>(out, n, x, m, w, i);
+        row_band::<1>(out, n, x, m, w, i, start);
         i += 1;
     }
 }
@@ -51,8 +77,8 @@ pub fn accumulate_outer(g: &mut [f64], n: usize, x: &[f64], m: usize, d: &[f64],
     }
 }
 
-/// Rows `row0..row0 + R` of `out += x · w`, across all columns: wide tiles,
-/// then a narrow one, then single columns.
+/// Rows `row0..row0 + R` of `out = start + x · w`, across all columns: wide
+/// tiles, then a narrow one, then single columns.
 #[inline(always)]
 fn row_band<const R: usize>(
     out: &mut [f64],
@@ -61,18 +87,19 @@ fn row_band<const R: usize>(
     m: usize,
     w: &[f64],
     row0: usize,
+    start: Start<'_>,
 ) {
     let mut j = 0;
     while j + WIDE <= n {
-        row_tile::<R, WIDE>(out, n, x, m, w, row0, j);
+        row_tile::<R, WIDE>(out, n, x, m, w, row0, j, start);
         j += WIDE;
     }
     if j + NARROW <= n {
-        row_tile::<R, NARROW>(out, n, x, m, w, row0, j);
+        row_tile::<R, NARROW>(out, n, x, m, w, row0, j, start);
         j += NARROW;
     }
     while j < n {
-        row_tile::<R, 1>(out, n, x, m, w, row0, j);
+        row_tile::<R, 1>(out, n, x, m, w, row0, j, start);
         j += 1;
     }
 }
@@ -103,7 +130,8 @@ fn outer_band<const R: usize>(
     }
 }
 
-/// Rows `row0..row0 + R`, columns `col0..col0 + C` of `out += x · w`.
+/// Rows `row0..row0 + R`, columns `col0..col0 + C` of `out = start + x · w`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn row_tile<const R: usize, const C: usize>(
     out: &mut [f64],
@@ -113,13 +141,21 @@ fn row_tile<const R: usize, const C: usize>(
     w: &[f64],
     row0: usize,
     col0: usize,
+    start: Start<'_>,
 ) {
     // Each row sliced to exactly `m` so that indexing by `k < m` needs no check.
     let mut xs: [&[f64]; R] = [&[]; R];
     for (r, xr) in xs.iter_mut().enumerate() {
         *xr = &x[(row0 + r) * m..][..m];
     }
-    let mut acc = load::<R, C>(out, n, row0, col0);
+    let mut acc = match start {
+        Start::Zero => [[0.0; C]; R],
+        Start::Bias(bias) => {
+            let mut row = [0.0; C];
+            row.copy_from_slice(&bias[col0..col0 + C]);
+            [row; R]
+        }
+    };
     for (k, wk) in w.chunks_exact(n).take(m).enumerate() {
         let mut a = [0.0; R];
         for (a_r, xr) in a.iter_mut().zip(&xs) {
@@ -194,6 +230,52 @@ fn store<const R: usize, const C: usize>(
     }
 }
 
+/// For each row of `queries`, the squared distance to its nearest row of
+/// `points` (both row-major with `d` features). Each distance adds its
+/// features' terms in ascending order from -0.0, as `Iterator::sum` does, and
+/// the nearest is folded in row order, so the result is the one a
+/// row-by-row loop gives; holding the points feature-major lets the loop run
+/// across many points at once instead of along one short row.
+pub fn nearest_squared_distances(queries: &[f64], points: &[f64], d: usize) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX (checked just above).
+        return unsafe { nearest_avx(queries, points, d) };
+    }
+    nearest_portable(queries, points, d)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn nearest_avx(queries: &[f64], points: &[f64], d: usize) -> Vec<f64> {
+    nearest_portable(queries, points, d)
+}
+
+#[inline(always)]
+fn nearest_portable(queries: &[f64], points: &[f64], d: usize) -> Vec<f64> {
+    let width = d.max(1);
+    let n = points.len() / width;
+    let mut columns = vec![0.0; d * n];
+    for (t, row) in points.chunks_exact(width).enumerate() {
+        for (j, &v) in row.iter().take(d).enumerate() {
+            columns[j * n + t] = v;
+        }
+    }
+    let mut distances = vec![0.0; n];
+    queries
+        .chunks_exact(width)
+        .map(|query| {
+            distances.iter_mut().for_each(|s| *s = -0.0);
+            for (&q, column) in query.iter().take(d).zip(columns.chunks_exact(n.max(1))) {
+                for (s, &p) in distances.iter_mut().zip(column) {
+                    *s += (q - p) * (q - p);
+                }
+            }
+            distances.iter().copied().fold(f64::INFINITY, f64::min)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,24 +288,59 @@ mod tests {
     /// The naive loops the kernels must equal to the bit, on shapes that
     /// exercise every tile and remainder.
     #[test]
+    fn nearest_distances_equal_the_row_by_row_loop_to_the_bit() {
+        let mut rng = SimRng::new(3, "nearest");
+        for (queries, points, d) in [(7, 13, 3), (5, 1, 10), (4, 9, 1)] {
+            let q = values(&mut rng, queries * d);
+            let mut p = values(&mut rng, points * d);
+            p[0] = f64::NAN;
+            let naive: Vec<f64> = q
+                .chunks_exact(d)
+                .map(|a| {
+                    p.chunks_exact(d)
+                        .map(|b| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>())
+                        .fold(f64::INFINITY, f64::min)
+                })
+                .collect();
+            let fast = nearest_squared_distances(&q, &p, d);
+            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&naive), bits(&fast), "{queries} x {points} x {d}");
+        }
+    }
+
+    #[test]
     fn tiled_products_equal_the_naive_loops_to_the_bit() {
         let mut rng = SimRng::new(7, "kernels");
         for (rows, m, n) in [(1, 1, 1), (5, 3, 13), (32, 10, 16), (7, 24, 4), (9, 37, 21)] {
             let x = values(&mut rng, rows * m);
             let w = values(&mut rng, m * n);
-            let start = values(&mut rng, rows * n);
-            let mut naive = start.clone();
-            for i in 0..rows {
-                for j in 0..n {
-                    for k in 0..m {
-                        naive[i * n + j] += x[i * m + k] * w[k * n + j];
+            let bias = values(&mut rng, n);
+            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            for biased in [false, true] {
+                let mut naive = vec![0.0; rows * n];
+                for i in 0..rows {
+                    for j in 0..n {
+                        if biased {
+                            naive[i * n + j] = bias[j];
+                        }
+                        for k in 0..m {
+                            naive[i * n + j] += x[i * m + k] * w[k * n + j];
+                        }
                     }
                 }
+                // Whatever `out` held before must not matter.
+                let mut tiled = values(&mut rng, rows * n);
+                if biased {
+                    biased_product(&mut tiled, n, &x, m, &w, &bias);
+                } else {
+                    multiply_rows(&mut tiled, n, &x, m, &w);
+                }
+                assert_eq!(
+                    bits(&naive),
+                    bits(&tiled),
+                    "rows {rows} m {m} n {n} bias {biased}"
+                );
             }
-            let mut tiled = start;
-            accumulate_rows(&mut tiled, n, &x, m, &w);
-            let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&naive), bits(&tiled), "rows {rows} m {m} n {n}");
 
             let d = values(&mut rng, rows * n);
             let g0 = values(&mut rng, m * n);

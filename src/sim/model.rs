@@ -6,7 +6,7 @@
 //! on every machine whatever the vector width.
 
 use super::config::{Activation, TrainConfig, WeightInit};
-use super::kernels::{accumulate_outer, accumulate_rows};
+use super::kernels::{accumulate_outer, biased_product, multiply_rows};
 use super::rng::SimRng;
 
 const BN_EPS: f64 = 1e-5;
@@ -51,22 +51,32 @@ pub struct Mlp {
     pub mode: Mode,
 }
 
-/// Everything the backward pass needs from one forward pass.
+/// Everything the backward pass needs from one forward pass, and the
+/// buffers both passes work in. A cache is meant to be reused from batch to
+/// batch: its buffers keep their capacity, so a run allocates them once.
 #[derive(Debug, Default)]
 pub struct Cache {
     rows: usize,
-    /// Input of each linear layer.
+    /// Input of each linear layer (index 0: a copy of the batch).
     inputs: Vec<Vec<f64>>,
-    /// Batch-norm normalised values and 1/std per unit (train-mode BN only).
+    /// Batch-norm normalised values (none for inference) and 1/std per unit.
     xhat: Vec<Vec<f64>>,
     inv_std: Vec<Vec<f64>>,
-    /// Activation outputs (before dropout) per hidden layer.
+    /// Activation outputs before dropout, per hidden layer, where dropout
+    /// acted; elsewhere they are the next layer's input.
     acts: Vec<Vec<f64>>,
     /// Dropout multipliers (0 or 1/(1-p)) per hidden layer; empty when off.
     masks: Vec<Vec<f64>>,
     mode: Vec<Mode>,
     /// Keep nothing for a backward pass (validation): skips the copies.
     inference_only: bool,
+    /// Batch norm's batch mean and variance.
+    mean: Vec<f64>,
+    var: Vec<f64>,
+    /// Backward's transposed weights and its two gradient buffers.
+    transposed: Vec<f64>,
+    gradient: Vec<f64>,
+    spare: Vec<f64>,
 }
 
 impl Cache {
@@ -77,6 +87,39 @@ impl Cache {
             ..Cache::default()
         }
     }
+
+    /// One slot per layer in each per-layer list.
+    fn shape_for(&mut self, layers: usize) {
+        self.inputs.resize_with(layers, Vec::new);
+        let hidden = layers.saturating_sub(1);
+        for list in [
+            &mut self.xhat,
+            &mut self.inv_std,
+            &mut self.acts,
+            &mut self.masks,
+        ] {
+            list.resize_with(hidden, Vec::new);
+        }
+        self.mode.clear();
+    }
+
+    /// Hidden layer `h`'s activations (before dropout).
+    fn activations(&self, h: usize) -> &[f64] {
+        match self.acts.get(h) {
+            Some(acts) if !acts.is_empty() => acts,
+            _ => self.inputs.get(h + 1).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+/// The first `len` elements of `buffer`, growing it (never shrinking) as
+/// needed: a buffer whose every element is written before it is read need
+/// not be cleared.
+fn sized(buffer: &mut Vec<f64>, len: usize) -> &mut [f64] {
+    if buffer.len() < len {
+        buffer.resize(len, 0.0);
+    }
+    &mut buffer[..len]
 }
 
 impl Mlp {
@@ -202,48 +245,48 @@ impl Mlp {
     ) -> Vec<f64> {
         let layers = self.layer_count();
         let keep = !cache.inference_only;
-        *cache = Cache {
-            rows,
-            inference_only: !keep,
-            ..Cache::default()
-        };
-        let mut input = x.to_vec();
+        cache.rows = rows;
+        cache.shape_for(layers);
+        let mut input = std::mem::take(&mut cache.inputs[0]);
+        input.clear();
+        input.extend_from_slice(x);
         for l in 0..layers {
             let (fan_in, fan_out) = (self.dims[l], self.dims[l + 1]);
             let slot = self.slots[l];
             let w = &self.params[slot.weight];
             let b = &self.params[slot.bias];
-            let mut z = Vec::with_capacity(rows * fan_out);
-            for _ in 0..rows {
-                z.extend_from_slice(b);
-            }
-            accumulate_rows(&mut z, fan_out, &input, fan_in, w);
-            if keep {
-                cache.inputs.push(input);
-            }
-            if l + 1 == layers {
+            let last = l + 1 == layers;
+            let mut z = if last {
+                Vec::new()
+            } else {
+                std::mem::take(&mut cache.inputs[l + 1])
+            };
+            z.resize(rows * fan_out, 0.0);
+            biased_product(&mut z, fan_out, &input, fan_in, w, b);
+            cache.inputs[l] = input;
+            if last {
                 cache.mode.push(self.mode);
                 return z;
             }
             if let Some((g, beta)) = slot.norm {
                 self.batch_norm(l, &mut z, rows, g, beta, cache);
             } else {
-                cache.xhat.push(Vec::new());
-                cache.inv_std.push(Vec::new());
+                cache.xhat[l].clear();
+                cache.inv_std[l].clear();
             }
             activate_all(self.activation, &mut z);
-            if keep {
-                cache.acts.push(z.clone());
-            }
+            cache.acts[l].clear();
             if self.mode == Mode::Train && self.dropout > 0.0 {
-                let keep = 1.0 - self.dropout;
-                let mask = dropout_mask(rng, z.len(), keep);
-                for (v, m) in z.iter_mut().zip(&mask) {
+                if keep {
+                    cache.acts[l].extend_from_slice(&z);
+                }
+                let mask = &mut cache.masks[l];
+                dropout_mask(rng, mask, z.len(), 1.0 - self.dropout);
+                for (v, m) in z.iter_mut().zip(mask.iter()) {
                     *v *= m;
                 }
-                cache.masks.push(mask);
             } else {
-                cache.masks.push(Vec::new());
+                cache.masks[l].clear();
             }
             cache.mode.push(self.mode);
             input = z;
@@ -264,54 +307,58 @@ impl Mlp {
         let n = self.dims[l + 1];
         let gamma = &self.params[g];
         let shift = &self.params[beta];
+        let keep = !cache.inference_only;
+        let inv_std = &mut cache.inv_std[l];
+        inv_std.clear();
         if self.mode == Mode::Train && rows > 1 {
-            let mut mean = vec![0.0; n];
-            for i in 0..rows {
-                for (m, v) in mean.iter_mut().zip(&z[i * n..(i + 1) * n]) {
+            let count = rows as f64;
+            let mean = sized(&mut cache.mean, n);
+            mean.fill(0.0);
+            for row in z.chunks_exact(n) {
+                for (m, v) in mean.iter_mut().zip(row) {
                     *m += v;
                 }
             }
-            mean.iter_mut().for_each(|m| *m /= rows as f64);
-            let mut var = vec![0.0; n];
-            for i in 0..rows {
-                for ((s, v), m) in var.iter_mut().zip(&z[i * n..(i + 1) * n]).zip(&mean) {
+            mean.iter_mut().for_each(|m| *m /= count);
+            let var = sized(&mut cache.var, n);
+            var.fill(0.0);
+            for row in z.chunks_exact(n) {
+                for ((s, v), m) in var.iter_mut().zip(row).zip(mean.iter()) {
                     *s += (v - m) * (v - m);
                 }
             }
-            var.iter_mut().for_each(|s| *s /= rows as f64);
-            let inv_std: Vec<f64> = var.iter().map(|v| 1.0 / libm::sqrt(v + BN_EPS)).collect();
-            let xhat = normalise(z, n, &mean, &inv_std, gamma, shift, !cache.inference_only);
-            let unbias = rows as f64 / (rows as f64 - 1.0);
+            var.iter_mut().for_each(|s| *s /= count);
+            inv_std.extend(var.iter().map(|v| 1.0 / libm::sqrt(v + BN_EPS)));
+            normalise(z, n, mean, inv_std, gamma, shift, &mut cache.xhat[l], keep);
+            let unbias = count / (count - 1.0);
             for j in 0..n {
                 self.running_mean[l][j] =
                     (1.0 - BN_MOMENTUM) * self.running_mean[l][j] + BN_MOMENTUM * mean[j];
                 self.running_var[l][j] =
                     (1.0 - BN_MOMENTUM) * self.running_var[l][j] + BN_MOMENTUM * var[j] * unbias;
             }
-            cache.xhat.push(xhat);
-            cache.inv_std.push(inv_std);
         } else {
-            let inv_std: Vec<f64> = self.running_var[l]
-                .iter()
-                .map(|v| 1.0 / libm::sqrt(v + BN_EPS))
-                .collect();
-            let xhat = normalise(
+            inv_std.extend(
+                self.running_var[l]
+                    .iter()
+                    .map(|v| 1.0 / libm::sqrt(v + BN_EPS)),
+            );
+            normalise(
                 z,
                 n,
                 &self.running_mean[l],
-                &inv_std,
+                inv_std,
                 gamma,
                 shift,
-                !cache.inference_only,
+                &mut cache.xhat[l],
+                keep,
             );
-            cache.xhat.push(xhat);
-            cache.inv_std.push(inv_std);
         }
     }
 
     /// Accumulate (+=) the gradients of a loss whose gradient with respect to the
     /// logits is `dlogits` into `grads`, as `loss.backward()` does.
-    pub fn backward(&self, cache: &Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
+    pub fn backward(&self, cache: &mut Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx") {
             // SAFETY: the CPU has AVX (checked just above).
@@ -322,28 +369,37 @@ impl Mlp {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
-    fn backward_avx(&self, cache: &Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
+    fn backward_avx(&self, cache: &mut Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
         self.backward_portable(cache, dlogits, grads)
     }
 
     #[inline(always)]
-    fn backward_portable(&self, cache: &Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
+    fn backward_portable(&self, cache: &mut Cache, dlogits: Vec<f64>, grads: &mut [Vec<f64>]) {
         let rows = cache.rows;
         let layers = self.layer_count();
+        // The gradient with respect to the current layer's output (`dz`) and
+        // its input (`dx`) live in two buffers that swap roles per layer.
         let mut dz = dlogits;
+        let mut dx = std::mem::take(&mut cache.gradient);
+        let mut spare = std::mem::take(&mut cache.spare);
+        let mut dz_is_dlogits = true;
+        let mut wt = std::mem::take(&mut cache.transposed);
         for l in (0..layers).rev() {
             let (fan_in, fan_out) = (self.dims[l], self.dims[l + 1]);
             let slot = self.slots[l];
-            let input = &cache.inputs[l];
-            {
-                accumulate_outer(&mut grads[slot.weight], fan_out, input, fan_in, &dz, rows);
-            }
-            {
-                let db = &mut grads[slot.bias];
-                for i in 0..rows {
-                    for (g, &dj) in db.iter_mut().zip(&dz[i * fan_out..(i + 1) * fan_out]) {
-                        *g += dj;
-                    }
+            let dzl = &dz[..rows * fan_out];
+            accumulate_outer(
+                &mut grads[slot.weight],
+                fan_out,
+                &cache.inputs[l],
+                fan_in,
+                dzl,
+                rows,
+            );
+            let db = &mut grads[slot.bias][..fan_out];
+            for row in dzl.chunks_exact(fan_out) {
+                for (g, &dj) in db.iter_mut().zip(row) {
+                    *g += dj;
                 }
             }
             if l == 0 {
@@ -351,48 +407,66 @@ impl Mlp {
             }
             // Gradient with respect to this layer's input = previous layer's output:
             // dx[i][k] = sum_j dz[i][j] * w[k][j], summed over j in ascending order.
-            // Written as an axpy over the transposed weights it adds the same
+            // Written as a product with the transposed weights it adds the same
             // products in the same order (bit-identical) but vectorises.
             let w = &self.params[slot.weight];
-            let mut wt = Vec::with_capacity(fan_out * fan_in);
-            for j in 0..fan_out {
-                wt.extend((0..fan_in).map(|k| w[k * fan_out + j]));
+            let wtl = sized(&mut wt, fan_out * fan_in);
+            for (k, wk) in w.chunks_exact(fan_out).take(fan_in).enumerate() {
+                for (j, &v) in wk.iter().enumerate() {
+                    wtl[j * fan_in + k] = v;
+                }
             }
-            let mut dx = vec![0.0; rows * fan_in];
-            accumulate_rows(&mut dx, fan_in, &dz, fan_out, &wt);
+            let dxl = sized(&mut dx, rows * fan_in);
+            multiply_rows(dxl, fan_in, dzl, fan_out, wtl);
             let h = l - 1; // the hidden layer that produced `dx`'s activations
             if !cache.masks[h].is_empty() {
-                for (v, m) in dx.iter_mut().zip(&cache.masks[h]) {
+                for (v, m) in dxl.iter_mut().zip(&cache.masks[h]) {
                     *v *= m;
                 }
             }
-            scale_by_activation_grad(self.activation, &mut dx, &cache.acts[h]);
+            scale_by_activation_grad(self.activation, dxl, cache.activations(h));
             if let Some((g, beta)) = self.slots[h].norm {
-                dx = self.batch_norm_backward(h, dx, rows, g, beta, cache, grads);
+                self.batch_norm_backward(h, dxl, rows, g, beta, cache, grads);
             }
-            dz = dx;
+            // `dx` becomes the next layer's `dz`; the old `dz` buffer is
+            // reused for the next `dx`, except the logits' gradient, which
+            // is the caller's and too small: the spare buffer takes its place.
+            let old = std::mem::replace(&mut dz, dx);
+            dx = if dz_is_dlogits {
+                dz_is_dlogits = false;
+                std::mem::take(&mut spare)
+            } else {
+                old
+            };
         }
+        cache.gradient = dx;
+        cache.spare = if dz_is_dlogits { spare } else { dz };
+        cache.transposed = wt;
     }
 
+    /// Batch norm's backward pass over `dy` (rows × units), in place: each
+    /// element needs only itself and the column sums taken first.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn batch_norm_backward(
         &self,
         h: usize,
-        dy: Vec<f64>,
+        dy: &mut [f64],
         rows: usize,
         g: usize,
         beta: usize,
-        cache: &Cache,
+        cache: &mut Cache,
         grads: &mut [Vec<f64>],
-    ) -> Vec<f64> {
+    ) {
         let n = self.dims[h + 1];
         let xhat = &cache.xhat[h][..rows * n];
         let inv_std = &cache.inv_std[h][..n];
         let gamma = &self.params[g][..n];
-        let mut dgamma = vec![0.0; n];
-        let mut dbeta = vec![0.0; n];
-        for (dyr, xr) in dy[..rows * n].chunks_exact(n).zip(xhat.chunks_exact(n)) {
+        let dgamma = sized(&mut cache.mean, n);
+        dgamma.fill(0.0);
+        let dbeta = sized(&mut cache.var, n);
+        dbeta.fill(0.0);
+        for (dyr, xr) in dy.chunks_exact(n).zip(xhat.chunks_exact(n)) {
             for j in 0..n {
                 dgamma[j] += dyr[j] * xr[j];
                 dbeta[j] += dyr[j];
@@ -403,10 +477,8 @@ impl Mlp {
             grads[beta][j] += dbeta[j];
         }
         let batch_stats = cache.mode[h] == Mode::Train && rows > 1;
-        // In place: each element needs only itself and the column sums above.
-        let mut dz = dy;
         let count = rows as f64;
-        for (dzr, xr) in dz[..rows * n].chunks_exact_mut(n).zip(xhat.chunks_exact(n)) {
+        for (dzr, xr) in dy.chunks_exact_mut(n).zip(xhat.chunks_exact(n)) {
             let dzr = &mut dzr[..n];
             let xr = &xr[..n];
             if batch_stats {
@@ -422,7 +494,6 @@ impl Mlp {
                 }
             }
         }
-        dz
     }
 
     /// Logits and every hidden layer's activations for `x`, in eval mode (no
@@ -434,17 +505,21 @@ impl Mlp {
         let mut unused = SimRng::new(0, "unused");
         let logits = self.forward(x, rows, &mut unused, &mut cache);
         self.mode = saved;
-        (logits, cache.acts)
+        let layers = self.layer_count();
+        let acts = (0..layers.saturating_sub(1))
+            .map(|h| cache.activations(h).to_vec())
+            .collect();
+        (logits, acts)
     }
 }
 
-/// Dropout multipliers: 0, or 1/keep with probability `keep`. Each 64-bit draw
-/// decides four units (16 bits each): dropout needs no finer probabilities,
-/// and a draw per unit was a sixth of a run's cost.
-fn dropout_mask(rng: &mut SimRng, len: usize, keep: f64) -> Vec<f64> {
+/// Dropout multipliers into `mask`: 0, or 1/keep with probability `keep`.
+/// Each 64-bit draw decides four units (16 bits each): dropout needs no finer
+/// probabilities, and a draw per unit was a sixth of a run's cost.
+fn dropout_mask(rng: &mut SimRng, mask: &mut Vec<f64>, len: usize, keep: f64) {
     let threshold = (keep * 65536.0).round() as u64;
     let scale = 1.0 / keep;
-    let mut mask = Vec::with_capacity(len);
+    mask.clear();
     while mask.len() < len {
         let bits = rng.next_u64();
         for lane in 0..4 {
@@ -455,11 +530,12 @@ fn dropout_mask(rng: &mut SimRng, len: usize, keep: f64) -> Vec<f64> {
             mask.push(if u < threshold { scale } else { 0.0 });
         }
     }
-    mask
 }
 
 /// Batch norm's affine normalisation of every row of `z` (width `n`) in place;
-/// returns the normalised values before the affine step when `keep` is set.
+/// the normalised values before the affine step go to the start of `xhat`
+/// when `keep` is set.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn normalise(
     z: &mut [f64],
@@ -468,20 +544,27 @@ fn normalise(
     inv_std: &[f64],
     gamma: &[f64],
     shift: &[f64],
+    xhat: &mut Vec<f64>,
     keep: bool,
-) -> Vec<f64> {
-    let mut xhat = Vec::with_capacity(if keep { z.len() } else { 0 });
+) {
     let (mean, inv_std, gamma, shift) = (&mean[..n], &inv_std[..n], &gamma[..n], &shift[..n]);
-    for row in z.chunks_exact_mut(n) {
-        for j in 0..n {
-            let h = (row[j] - mean[j]) * inv_std[j];
-            if keep {
-                xhat.push(h);
+    if keep {
+        let xhat = sized(xhat, z.len());
+        for (row, hrow) in z.chunks_exact_mut(n).zip(xhat.chunks_exact_mut(n)) {
+            for j in 0..n {
+                let h = (row[j] - mean[j]) * inv_std[j];
+                hrow[j] = h;
+                row[j] = gamma[j] * h + shift[j];
             }
-            row[j] = gamma[j] * h + shift[j];
+        }
+    } else {
+        for row in z.chunks_exact_mut(n) {
+            for j in 0..n {
+                let h = (row[j] - mean[j]) * inv_std[j];
+                row[j] = gamma[j] * h + shift[j];
+            }
         }
     }
-    xhat
 }
 
 /// The activation of every element. The match sits outside the loops so each
@@ -574,12 +657,7 @@ pub fn cross_entropy(logits: &[f64], labels: &[usize], classes: usize) -> (f64, 
     let mut total = 0.0;
     for (i, &y) in labels.iter().enumerate() {
         let row = &logits[i * classes..(i + 1) * classes];
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut sum = 0.0;
-        for &v in row {
-            sum += libm::exp(v - max);
-        }
-        let log_sum = max + libm::log(sum);
+        let log_sum = log_sum_exp(row);
         total += log_sum - row.get(y).copied().unwrap_or(f64::NAN);
         for (j, &v) in row.iter().enumerate() {
             let p = libm::exp(v - log_sum);
@@ -588,6 +666,29 @@ pub fn cross_entropy(logits: &[f64], labels: &[usize], classes: usize) -> (f64, 
         }
     }
     (total / rows.max(1) as f64, grad)
+}
+
+/// The loss of `cross_entropy` alone, to the bit, without the gradient's
+/// exponentials (validation needs only the loss).
+pub fn cross_entropy_loss(logits: &[f64], labels: &[usize], classes: usize) -> f64 {
+    let rows = labels.len();
+    let mut total = 0.0;
+    for (i, &y) in labels.iter().enumerate() {
+        let row = &logits[i * classes..(i + 1) * classes];
+        total += log_sum_exp(row) - row.get(y).copied().unwrap_or(f64::NAN);
+    }
+    total / rows.max(1) as f64
+}
+
+/// `ln(sum(exp(row)))`, computed around the row's largest value.
+#[inline(always)]
+fn log_sum_exp(row: &[f64]) -> f64 {
+    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for &v in row {
+        sum += libm::exp(v - max);
+    }
+    max + libm::log(sum)
 }
 
 /// Index of the largest logit per row (first on ties; NaN never wins).
@@ -653,7 +754,7 @@ mod tests {
                 let logits = model.forward(&x, 6, &mut rng, &mut cache);
                 let (_, dlogits) = cross_entropy(&logits, &y, 3);
                 let mut grads = model.zeros_like();
-                model.backward(&cache, dlogits, &mut grads);
+                model.backward(&mut cache, dlogits, &mut grads);
                 for p in 0..model.params.len() {
                     for i in 0..model.params[p].len() {
                         let orig = model.params[p][i];
@@ -698,9 +799,9 @@ mod tests {
             );
             let (_, d) = cross_entropy(&la, &y, 3);
             let (mut ga, mut gb) = (model.zeros_like(), model.zeros_like());
-            a.backward_portable(&ca, d.clone(), &mut ga);
+            a.backward_portable(&mut ca, d.clone(), &mut ga);
             // SAFETY: as above.
-            unsafe { b.backward_avx(&cb, d, &mut gb) };
+            unsafe { b.backward_avx(&mut cb, d, &mut gb) };
             let bits = |g: &[Vec<f64>]| g.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&ga), bits(&gb));
             model.mode = Mode::Eval;

@@ -5,8 +5,8 @@
 
 use super::config::{Callback, TrainConfig};
 use super::data::{DataBatchStats, DataPatch, DataSpec, Dataset};
-use super::model::{Cache, Mlp, Mode, argmax_rows, cross_entropy};
-use super::optim::{Optimizer, clip_global_norm, global_norm};
+use super::model::{Cache, Mlp, Mode, argmax_rows, cross_entropy, cross_entropy_loss};
+use super::optim::{Optimizer, clip_global_norm, global_norm_and_sums};
 use super::program::{Node, Program, Stmt, Wrap};
 use super::rng::SimRng;
 use serde::{Deserialize, Serialize};
@@ -137,6 +137,8 @@ struct Machine<'a> {
     optimizer: Optimizer,
     grads: Vec<Vec<f64>>,
     cache: Cache,
+    /// Validation's forward buffers, kept from epoch to epoch.
+    val_cache: Cache,
     dropout_rng: SimRng,
     shuffle_rng: SimRng,
     augment_rng: SimRng,
@@ -156,6 +158,8 @@ struct Machine<'a> {
     loss_sum: f64,
     batches: usize,
     layer_norm_sums: Vec<f64>,
+    /// Each gradient tensor's sum of squares at the last backward pass.
+    tensor_sums: Vec<f64>,
     grad_norm_sum: f64,
     backward_calls: usize,
     validated: Option<(f64, f64)>,
@@ -200,6 +204,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         optimizer,
         grads,
         cache: Cache::default(),
+        val_cache: Cache::inference(),
         dropout_rng: SimRng::new(spec.seed, "dropout"),
         shuffle_rng: SimRng::new(spec.seed, "shuffle"),
         augment_rng: SimRng::new(spec.seed, "augment"),
@@ -216,6 +221,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         loss_sum: 0.0,
         batches: 0,
         layer_norm_sums: vec![0.0; layers],
+        tensor_sums: Vec::new(),
         grad_norm_sum: 0.0,
         backward_calls: 0,
         validated: None,
@@ -482,7 +488,8 @@ impl Machine<'_> {
             Stmt::Backward => {
                 match std::mem::replace(&mut self.graph, LossGraph::Freed) {
                     LossGraph::Live(dlogits) => {
-                        self.model.backward(&self.cache, dlogits, &mut self.grads)
+                        self.model
+                            .backward(&mut self.cache, dlogits, &mut self.grads)
                     }
                     // autograd's own words for these three.
                     LossGraph::Detached => {
@@ -508,11 +515,11 @@ impl Machine<'_> {
                     }
                 }
                 self.backward_calls += 1;
-                self.last_grad_norm = global_norm(&self.grads);
+                self.last_grad_norm = global_norm_and_sums(&self.grads, &mut self.tensor_sums);
                 self.grad_norm_sum += self.last_grad_norm;
                 for (l, sum) in self.layer_norm_sums.iter_mut().enumerate() {
-                    let w = &self.grads[self.model.weight_index(l)];
-                    *sum += libm::sqrt(w.iter().map(|v| v * v).sum::<f64>());
+                    let squares = self.tensor_sums.get(self.model.weight_index(l));
+                    *sum += libm::sqrt(squares.copied().unwrap_or(0.0));
                 }
             }
             Stmt::Step => {
@@ -539,10 +546,11 @@ impl Machine<'_> {
         let saved = self.model.mode;
         self.model.mode = Mode::Eval;
         let mut rng = SimRng::new(0, "eval");
-        let mut cache = Cache::inference();
-        let logits = self.model.forward(&val.x, val.len(), &mut rng, &mut cache);
+        let logits = self
+            .model
+            .forward(&val.x, val.len(), &mut rng, &mut self.val_cache);
         self.model.mode = saved;
-        let (loss, _) = cross_entropy(&logits, &val.y, self.data.classes);
+        let loss = cross_entropy_loss(&logits, &val.y, self.data.classes);
         let predicted = argmax_rows(&logits, self.data.classes);
         let correct = predicted.iter().zip(&val.y).filter(|(p, y)| p == y).count();
         (loss, correct as f64 / val.len() as f64)
