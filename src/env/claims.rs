@@ -195,6 +195,24 @@ const CLAIMS: &[Claim] = &[
         holds: weights_shrunk,
     },
     Claim {
+        name: "loss_negative",
+        meaning: "final training loss below zero, which neither cross-entropy nor a squared error can be",
+        placeholders: &["train_loss", "first_loss"],
+        holds: loss_negative,
+    },
+    Claim {
+        name: "loss_stalls",
+        meaning: "final training loss at least 3/4 of the first epoch's: the loss hardly fell",
+        placeholders: &["first_loss", "train_loss"],
+        holds: loss_stalls,
+    },
+    Claim {
+        name: "train_loss_far_below_val",
+        meaning: "final training loss at most a tenth of the final validation loss",
+        placeholders: &["train_loss", "val_loss", "ratio"],
+        holds: train_loss_far_below_val,
+    },
+    Claim {
         name: "val_accuracy_high",
         meaning: "final validation accuracy at least 0.5 above chance",
         placeholders: &["val_accuracy", "chance"],
@@ -443,6 +461,31 @@ fn gradients_healthy(p: &Played<'_>) -> Option<Values> {
         .iter()
         .all(|g| !g.is_exploding && !g.is_vanishing)
         .then(Values::new)
+}
+
+fn loss_negative(p: &Played<'_>) -> Option<Values> {
+    let first = p.trace.epochs.first()?.train_loss;
+    let loss = p.trace.final_metrics.train_loss;
+    (loss < 0.0).then_some(())?;
+    values([("train_loss", sig3(loss)), ("first_loss", sig3(first))])
+}
+
+fn loss_stalls(p: &Played<'_>) -> Option<Values> {
+    let first = p.trace.epochs.first()?.train_loss;
+    let loss = p.trace.final_metrics.train_loss;
+    (first > 0.0 && loss >= 0.75 * first).then_some(())?;
+    values([("first_loss", sig3(first)), ("train_loss", sig3(loss))])
+}
+
+fn train_loss_far_below_val(p: &Played<'_>) -> Option<Values> {
+    let m = p.trace.final_metrics;
+    (m.train_loss > 0.0 && m.val_loss.is_finite() && 10.0 * m.train_loss <= m.val_loss)
+        .then_some(())?;
+    values([
+        ("train_loss", sig3(m.train_loss)),
+        ("val_loss", sig3(m.val_loss)),
+        ("ratio", sig3(m.val_loss / m.train_loss)),
+    ])
 }
 
 fn val_accuracy_high(p: &Played<'_>) -> Option<Values> {

@@ -96,7 +96,7 @@ fn program_error(e: &ProgramError) -> String {
             name,
             assigner,
         } => format!(
-            "line {line}: `{text}` would use `{name}` before the batch loop assigns it (`{assigner}` must come earlier)"
+            "line {line}: `{text}` would use `{name}` before it is assigned (`{assigner}` must come on an earlier line)"
         ),
     }
 }

@@ -16,6 +16,55 @@ pub enum Wrap {
     Detached,
     /// `torch.relu(…)`: negative logits clipped to zero.
     Relu,
+    /// `torch.softmax(…, dim=1)`: probabilities, which `CrossEntropyLoss`
+    /// would then squash a second time (it applies log-softmax itself).
+    Softmax,
+}
+
+/// What `criterion = …` builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriterionKind {
+    /// `nn.CrossEntropyLoss()`: log-softmax and negative log-likelihood of raw logits.
+    CrossEntropy,
+    /// `nn.MSELoss()`: mean squared error over every element.
+    Mse,
+}
+
+/// What the loss compares the output with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// `y`: the class indices.
+    #[default]
+    Index,
+    /// `F.one_hot(y, NUM_CLASSES).float()`: one row of 0s and a 1 per sample.
+    OneHot,
+}
+
+/// The right-hand side of `loss = …`: `[-]criterion(<wrap>(output), <target>)[ / ACCUM_STEPS]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LossExpr {
+    pub wrap: Wrap,
+    #[serde(default)]
+    pub target: Target,
+    /// `-criterion(…)`: the optimiser then maximises the loss.
+    #[serde(default)]
+    pub negated: bool,
+    /// `… / ACCUM_STEPS`: each micro-batch's share of an accumulated step.
+    #[serde(default)]
+    pub scaled: bool,
+}
+
+impl LossExpr {
+    pub const fn plain(wrap: Wrap) -> Self {
+        LossExpr {
+            wrap,
+            target: Target::Index,
+            negated: false,
+            scaled: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,11 +84,15 @@ pub enum Stmt {
     NoOp {
         text: String,
     },
+    /// `criterion = nn.…()`: which loss function `criterion(…)` computes.
+    Criterion {
+        loss: CriterionKind,
+    },
     Forward {
         wrap: Wrap,
     },
     Loss {
-        wrap: Wrap,
+        expr: LossExpr,
     },
     Backward,
     Step,
@@ -68,6 +121,7 @@ impl Stmt {
             Wrap::Plain => inner.to_string(),
             Wrap::Detached => format!("{inner}.detach()"),
             Wrap::Relu => format!("torch.relu({inner})"),
+            Wrap::Softmax => format!("torch.softmax({inner}, dim=1)"),
         };
         match self {
             Stmt::Text { text } | Stmt::NoOp { text } => text.clone(),
@@ -81,7 +135,22 @@ impl Stmt {
             Stmt::BatchLoop => "for x, y in train_loader:".into(),
             Stmt::ZeroGrad => "optimizer.zero_grad()".into(),
             Stmt::Forward { wrap: w } => format!("output = {}", wrap(*w, "model(x)")),
-            Stmt::Loss { wrap: w } => format!("loss = criterion({}, y)", wrap(*w, "output")),
+            Stmt::Criterion {
+                loss: CriterionKind::CrossEntropy,
+            } => "criterion = nn.CrossEntropyLoss()".into(),
+            Stmt::Criterion {
+                loss: CriterionKind::Mse,
+            } => "criterion = nn.MSELoss()".into(),
+            Stmt::Loss { expr } => format!(
+                "loss = {}criterion({}, {}){}",
+                if expr.negated { "-" } else { "" },
+                wrap(expr.wrap, "output"),
+                match expr.target {
+                    Target::Index => "y",
+                    Target::OneHot => "F.one_hot(y, NUM_CLASSES).float()",
+                },
+                if expr.scaled { " / ACCUM_STEPS" } else { "" }
+            ),
             Stmt::Backward => "loss.backward()".into(),
             Stmt::Step => "optimizer.step()".into(),
             Stmt::Validate => "val_loss, val_acc = evaluate(model, val_loader)".into(),
@@ -125,7 +194,7 @@ pub enum ProgramError {
     OutsideBatchLoop { line: usize, text: String },
     /// Python would raise `NameError` on the first batch.
     #[error(
-        "line {line}: `{text}` uses `{name}` before the batch loop assigns it (`{assigner}` must come earlier in the loop)"
+        "line {line}: `{text}` uses `{name}` before it is assigned (`{assigner}` must come on an earlier line)"
     )]
     UsedBeforeAssigned {
         line: usize,
@@ -144,14 +213,60 @@ pub const STATEMENT_FORMS: &[&str] = &[
     "output = model(x)",
     "output = model(x).detach()",
     "output = torch.relu(model(x))",
+    "output = torch.softmax(model(x), dim=1)",
+    "criterion = nn.CrossEntropyLoss()",
+    "criterion = nn.MSELoss()",
     "loss = criterion(output, y)",
     "loss = criterion(output.detach(), y)",
     "loss = criterion(torch.relu(output), y)",
+    "loss = criterion(torch.softmax(output, dim=1), y)",
+    "loss = criterion(output, F.one_hot(y, NUM_CLASSES).float())",
+    "loss = -criterion(output, y)",
     "loss.backward()",
     "optimizer.step()",
     "val_loss, val_acc = evaluate(model, val_loader)",
+    "import torch.nn.functional as F",
     "pass",
 ];
+
+/// `[-]criterion(<arg>, <target>)`, spaces already removed.
+fn parse_loss(expr: &str) -> Option<LossExpr> {
+    let (negated, expr) = match expr.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, expr),
+    };
+    let args = expr.strip_prefix("criterion(")?.strip_suffix(')')?;
+    const ARGS: &[(&str, Wrap)] = &[
+        ("output", Wrap::Plain),
+        ("output.detach()", Wrap::Detached),
+        ("torch.relu(output)", Wrap::Relu),
+        ("F.relu(output)", Wrap::Relu),
+        ("torch.softmax(output,dim=1)", Wrap::Softmax),
+        ("torch.softmax(output,dim=-1)", Wrap::Softmax),
+        ("F.softmax(output,dim=1)", Wrap::Softmax),
+        ("F.softmax(output,dim=-1)", Wrap::Softmax),
+    ];
+    const TARGETS: &[(&str, Target)] = &[
+        ("y", Target::Index),
+        ("F.one_hot(y,NUM_CLASSES).float()", Target::OneHot),
+        (
+            "F.one_hot(y,num_classes=NUM_CLASSES).float()",
+            Target::OneHot,
+        ),
+    ];
+    ARGS.iter().find_map(|(arg, wrap)| {
+        let rest = args.strip_prefix(arg)?.strip_prefix(',')?;
+        TARGETS
+            .iter()
+            .find(|(target, _)| rest == *target)
+            .map(|(_, target)| LossExpr {
+                wrap: *wrap,
+                target: *target,
+                negated,
+                scaled: false,
+            })
+    })
+}
 
 /// The forms, for messages.
 fn forms() -> String {
@@ -190,16 +305,32 @@ pub fn parse_statement(text: &str) -> Option<Stmt> {
         "output=torch.relu(model(x))" | "output=F.relu(model(x))" | "output=model(x).relu()" => {
             Stmt::Forward { wrap: Wrap::Relu }
         }
-        "loss=criterion(output,y)" => Stmt::Loss { wrap: Wrap::Plain },
-        "loss=criterion(output.detach(),y)" => Stmt::Loss {
-            wrap: Wrap::Detached,
+        "output=torch.softmax(model(x),dim=1)"
+        | "output=torch.softmax(model(x),dim=-1)"
+        | "output=F.softmax(model(x),dim=1)"
+        | "output=F.softmax(model(x),dim=-1)"
+        | "output=model(x).softmax(dim=1)"
+        | "output=model(x).softmax(dim=-1)" => Stmt::Forward {
+            wrap: Wrap::Softmax,
         },
-        "loss=criterion(torch.relu(output),y)" | "loss=criterion(F.relu(output),y)" => {
-            Stmt::Loss { wrap: Wrap::Relu }
+        "criterion=nn.CrossEntropyLoss()" | "criterion=torch.nn.CrossEntropyLoss()" => {
+            Stmt::Criterion {
+                loss: CriterionKind::CrossEntropy,
+            }
         }
+        "criterion=nn.MSELoss()" | "criterion=torch.nn.MSELoss()" => Stmt::Criterion {
+            loss: CriterionKind::Mse,
+        },
+        loss if loss.starts_with("loss=") => Stmt::Loss {
+            expr: parse_loss(&loss["loss=".len()..])?,
+        },
         "loss.backward()" => Stmt::Backward,
         "optimizer.step()" => Stmt::Step,
         "val_loss,val_acc=evaluate(model,val_loader)" => Stmt::Validate,
+        // The import `F.one_hot`, `F.relu` and `F.softmax` need: setup, not executed.
+        "importtorch.nn.functionalasF" => Stmt::Text {
+            text: "import torch.nn.functional as F".into(),
+        },
         "pass"
         | "optimizer.zero_grad"
         | "model.zero_grad"
@@ -444,10 +575,12 @@ impl Program {
     /// Refuse what Python would reject with a `NameError` on the first batch:
     /// the model output, the loss and its backward pass need the batch, in that
     /// order. (Later batches could see a stale value from the one before, but
-    /// the first never can, so the script dies there.)
+    /// the first never can, so the script dies there.) The loss needs a
+    /// `criterion` assigned on an earlier line.
     fn check_names(&self) -> Result<(), ProgramError> {
         let mut batch_indent = None;
         let (mut has_output, mut has_loss) = (false, false);
+        let mut has_criterion = false;
         for (i, line) in self.lines.iter().enumerate() {
             if !line.stmt.is_executable() && !line.stmt.is_loop() {
                 continue;
@@ -469,6 +602,15 @@ impl Program {
                     });
                 }
                 Stmt::Forward { .. } => has_output = true,
+                Stmt::Criterion { .. } => has_criterion = true,
+                Stmt::Loss { .. } if !has_criterion => {
+                    return Err(ProgramError::UsedBeforeAssigned {
+                        line: i + 1,
+                        text: text(),
+                        name: "criterion",
+                        assigner: "criterion = nn.CrossEntropyLoss()",
+                    });
+                }
                 Stmt::Loss { .. } if !has_output => {
                     return Err(ProgramError::UsedBeforeAssigned {
                         line: i + 1,
@@ -589,7 +731,7 @@ mod tests {
         assert_eq!(
             parse_statement("loss = criterion(output.detach(), y)"),
             Some(Stmt::Loss {
-                wrap: Wrap::Detached
+                expr: LossExpr::plain(Wrap::Detached)
             })
         );
         assert_eq!(

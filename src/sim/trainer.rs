@@ -7,9 +7,10 @@ use super::config::{Callback, TrainConfig};
 use super::data::{DataBatchStats, DataPatch, DataSpec, Dataset};
 use super::model::{Cache, Mlp, Mode, argmax_rows, cross_entropy, cross_entropy_loss};
 use super::optim::{Optimizer, clip_global_norm, global_norm_and_sums};
-use super::program::{Node, Program, Stmt, Wrap};
+use super::program::{CriterionKind, Node, Program, Stmt, Target, Wrap};
 use super::rng::SimRng;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// The stop reason of a run its observer interrupted (Ctrl-C in the REPL).
 pub const INTERRUPTED: &str = "interrupted by the user";
@@ -146,9 +147,13 @@ struct Machine<'a> {
     // Per batch.
     batch_x: Vec<f64>,
     batch_y: Vec<usize>,
+    /// What `model(x)` returned.
+    raw_logits: Vec<f64>,
     /// What `output = …` produced (after any wrap).
     logits: Vec<f64>,
     output_wrap: Wrap,
+    /// What `criterion = …` built, once it has run.
+    criterion: Option<CriterionKind>,
     graph: LossGraph,
     last_grad_norm: f64,
     loss: f64,
@@ -211,8 +216,10 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         glitch: (faults.glitch_epoch > 0).then_some((faults.glitch_epoch, faults.glitch_scale)),
         batch_x: Vec::new(),
         batch_y: Vec::new(),
+        raw_logits: Vec::new(),
         logits: Vec::new(),
         output_wrap: Wrap::Plain,
+        criterion: None,
         graph: LossGraph::Missing,
         last_grad_norm: 0.0,
         loss: f64::NAN,
@@ -443,42 +450,80 @@ impl Machine<'_> {
                     );
                 }
                 self.last_train_mode = self.model.mode;
-                let mut logits =
+                let raw =
                     self.model
                         .forward(&self.batch_x, rows, &mut self.dropout_rng, &mut self.cache);
-                if *wrap == Wrap::Relu {
-                    logits.iter_mut().for_each(|v| *v = v.max(0.0));
+                // The raw logits are kept only where a wrap's gradient needs them.
+                if matches!(wrap, Wrap::Plain | Wrap::Detached) {
+                    self.logits = raw;
+                    self.raw_logits.clear();
+                } else {
+                    self.logits = apply_wrap(*wrap, &raw, self.data.classes).into_owned();
+                    self.raw_logits = raw;
                 }
-                self.logits = logits;
                 self.output_wrap = *wrap;
             }
-            Stmt::Loss { wrap } => {
-                if self.logits.len() != self.batch_y.len() * self.data.classes {
+            Stmt::Criterion { loss } => self.criterion = Some(*loss),
+            Stmt::Loss { expr } => {
+                let (rows, classes) = (self.batch_y.len(), self.data.classes);
+                if self.logits.len() != rows * classes {
                     return self.raise(
                         line,
                         stmt,
                         "NameError: name 'output' is not defined".into(),
                     );
                 }
-                let relu_logits: Vec<f64>;
-                let input = if *wrap == Wrap::Relu {
-                    relu_logits = self.logits.iter().map(|v| v.max(0.0)).collect();
-                    &relu_logits
-                } else {
-                    &self.logits
+                let Some(criterion) = self.criterion else {
+                    return self.raise(
+                        line,
+                        stmt,
+                        "NameError: name 'criterion' is not defined".into(),
+                    );
                 };
-                let (loss, mut grad) = cross_entropy(input, &self.batch_y, self.data.classes);
-                self.loss = loss;
-                if *wrap == Wrap::Relu || self.output_wrap == Wrap::Relu {
-                    // relu passes gradient only where its input was positive; a
-                    // relu'd output is positive exactly where the raw logit was.
-                    for (g, &z) in grad.iter_mut().zip(&self.logits) {
-                        if z <= 0.0 {
-                            *g = 0.0;
-                        }
+                let input = apply_wrap(expr.wrap, &self.logits, classes);
+                let (loss, grad) = match (criterion, expr.target) {
+                    // A one-hot row is a class distribution, which
+                    // CrossEntropyLoss takes as well as an index: same loss.
+                    (CriterionKind::CrossEntropy, _) => {
+                        cross_entropy(&input, &self.batch_y, classes)
                     }
+                    (CriterionKind::Mse, Target::OneHot) => {
+                        let target = |i: usize, j: usize| f64::from(u8::from(self.batch_y[i] == j));
+                        mean_squared_error(&input, classes, target)
+                    }
+                    // MSELoss broadcasts the (N,) index vector against the
+                    // (N, C) output: along the class axis, so it runs only when
+                    // the batch has exactly C rows, comparing column j with y[j].
+                    (CriterionKind::Mse, Target::Index) if rows == classes => {
+                        let target = |_: usize, j: usize| self.batch_y[j] as f64;
+                        mean_squared_error(&input, classes, target)
+                    }
+                    (CriterionKind::Mse, Target::Index) => {
+                        return self.raise(
+                            line,
+                            stmt,
+                            format!(
+                                "RuntimeError: The size of tensor a ({classes}) must match the size of tensor b ({rows}) at non-singleton dimension 1"
+                            ),
+                        );
+                    }
+                };
+                // Back through the loss line's wrap to `output`, then through
+                // the forward line's wrap to the model's logits.
+                let grad = wrap_backward(expr.wrap, &self.logits, &input, grad, classes);
+                let mut grad = wrap_backward(
+                    self.output_wrap,
+                    &self.raw_logits,
+                    &self.logits,
+                    grad,
+                    classes,
+                );
+                self.loss = loss;
+                if expr.negated {
+                    self.loss = -loss;
+                    grad.iter_mut().for_each(|g| *g = -*g);
                 }
-                let detached = *wrap == Wrap::Detached || self.output_wrap == Wrap::Detached;
+                let detached = expr.wrap == Wrap::Detached || self.output_wrap == Wrap::Detached;
                 self.graph = if detached {
                     LossGraph::Detached
                 } else {
@@ -685,6 +730,77 @@ impl Machine<'_> {
     }
 }
 
+/// `wrap` applied to rows of `classes` values (borrowed when it changes nothing).
+fn apply_wrap(wrap: Wrap, values: &[f64], classes: usize) -> Cow<'_, [f64]> {
+    match wrap {
+        Wrap::Plain | Wrap::Detached => Cow::Borrowed(values),
+        Wrap::Relu => Cow::Owned(values.iter().map(|v| v.max(0.0)).collect()),
+        Wrap::Softmax => Cow::Owned(
+            values
+                .chunks(classes.max(1))
+                .flat_map(|row| {
+                    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let exps: Vec<f64> = row.iter().map(|v| libm::exp(v - max)).collect();
+                    let sum: f64 = exps.iter().sum();
+                    exps.into_iter().map(move |e| e / sum)
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// The gradient with respect to a wrap's input, given the gradient with
+/// respect to its output (`input` and `output` are the wrap's two sides).
+fn wrap_backward(
+    wrap: Wrap,
+    input: &[f64],
+    output: &[f64],
+    mut grad: Vec<f64>,
+    classes: usize,
+) -> Vec<f64> {
+    match wrap {
+        // Detached stops the graph altogether; the caller records that.
+        Wrap::Plain | Wrap::Detached => {}
+        // relu passes gradient only where its input was positive.
+        Wrap::Relu => {
+            for (g, &z) in grad.iter_mut().zip(input) {
+                if z <= 0.0 {
+                    *g = 0.0;
+                }
+            }
+        }
+        // The softmax Jacobian: dz_j = s_j (g_j - sum_k g_k s_k) per row.
+        Wrap::Softmax => {
+            let width = classes.max(1);
+            for (g, s) in grad.chunks_mut(width).zip(output.chunks(width)) {
+                let dot: f64 = g.iter().zip(s).map(|(a, b)| a * b).sum();
+                for (gj, &sj) in g.iter_mut().zip(s) {
+                    *gj = sj * (*gj - dot);
+                }
+            }
+        }
+    }
+    grad
+}
+
+/// `nn.MSELoss()` (mean over every element) of `input` against `target(row,
+/// class)`, and its gradient.
+fn mean_squared_error(
+    input: &[f64],
+    classes: usize,
+    target: impl Fn(usize, usize) -> f64,
+) -> (f64, Vec<f64>) {
+    let n = input.len().max(1) as f64;
+    let mut total = 0.0;
+    let mut grad = Vec::with_capacity(input.len());
+    for (k, &v) in input.iter().enumerate() {
+        let diff = v - target(k / classes.max(1), k % classes.max(1));
+        total += diff * diff;
+        grad.push(2.0 * diff / n);
+    }
+    (total / n, grad)
+}
+
 /// Judged per epoch: a layer that gets (almost) no gradient in most epochs is
 /// vanishing, whatever one good epoch does to the mean.
 fn is_vanishing(norm_history: &[f64], mean_norm: f64) -> bool {
@@ -738,6 +854,48 @@ mod tests {
         assert!(mean > VANISHING_NORM);
         assert!(is_vanishing(&history, mean));
         assert!(!is_vanishing(&[0.0, 1.0, 1.0], 2.0 / 3.0));
+    }
+
+    /// The wraps' and MSE's hand-written gradients agree with finite
+    /// differences of the loss they feed.
+    #[test]
+    fn wrap_and_mse_gradients_match_finite_differences() {
+        let classes = 3;
+        let labels = [2usize, 0];
+        let z = [0.3, -1.2, 0.8, 1.5, 0.1, -0.4];
+        let one_hot = |i: usize, j: usize| f64::from(u8::from(labels[i] == j));
+        for (wrap, mse) in [
+            (Wrap::Softmax, false),
+            (Wrap::Softmax, true),
+            (Wrap::Relu, true),
+        ] {
+            let loss = |z: &[f64]| {
+                let out = apply_wrap(wrap, z, classes);
+                if mse {
+                    mean_squared_error(&out, classes, one_hot).0
+                } else {
+                    cross_entropy(&out, &labels, classes).0
+                }
+            };
+            let out = apply_wrap(wrap, &z, classes);
+            let grad_out = if mse {
+                mean_squared_error(&out, classes, one_hot).1
+            } else {
+                cross_entropy(&out, &labels, classes).1
+            };
+            let grad = wrap_backward(wrap, &z, &out, grad_out, classes);
+            for i in 0..z.len() {
+                let (mut up, mut down) = (z, z);
+                up[i] += 1e-6;
+                down[i] -= 1e-6;
+                let numeric = (loss(&up) - loss(&down)) / 2e-6;
+                assert!(
+                    (numeric - grad[i]).abs() < 1e-6,
+                    "{wrap:?} mse={mse} [{i}]: numeric {numeric} analytic {}",
+                    grad[i]
+                );
+            }
+        }
     }
 
     #[test]

@@ -93,6 +93,21 @@ pub const LABELS: &[Term] = &[
         "the batch size changed without re-tuning the learning rate, so the run takes too few or too noisy steps",
     ),
     // -- program --
+    Term::label(
+        "softmax_before_cross_entropy",
+        FaultGroup::Program,
+        "probabilities, not raw logits, go into CrossEntropyLoss, which applies log-softmax itself: gradients are squashed and the loss cannot fall far",
+    ),
+    Term::label(
+        "wrong_loss_function",
+        FaultGroup::Program,
+        "the criterion does not fit the output: a regression loss on class scores, so the training loss falls while the classifier learns little",
+    ),
+    Term::label(
+        "loss_sign_flipped",
+        FaultGroup::Program,
+        "the loss is negated, so the optimiser maximises the real loss: the reported loss falls below zero without bound",
+    ),
 ];
 
 /// What `patch_data_loader` can do. The first is the default.

@@ -7,6 +7,8 @@ use super::trainer::{RunTrace, Unobserved, run};
 use super::{DataPatch, Outcome, Program, RunSpec};
 use crate::task::TaskSet;
 
+mod program;
+
 pub(super) fn spec(task: &str, variant: usize, seed: u64) -> RunSpec {
     let tasks = TaskSet::builtin().unwrap();
     let s = tasks.get(task).unwrap().scenario(variant).unwrap();

@@ -1,0 +1,123 @@
+//! The `train.py` faults of the catalogue's program group: each acts through
+//! the statement the script really executes, and correcting that line cures it.
+
+use super::{final_acc, spec};
+use crate::sim::trainer::{Unobserved, run};
+use crate::sim::{Outcome, Program};
+
+/// Softmax before `CrossEntropyLoss`: the loss sees probabilities as logits,
+/// so it can never go below ln(e + C - 1) - 1, and SGD crawls.
+#[test]
+fn softmax_before_cross_entropy_bounds_the_loss_and_starves_learning() {
+    for variant in 0..3 {
+        for seed in 0..4 {
+            let broken = spec("task_011", variant, seed);
+            let classes = broken.data.classes as f64;
+            let floor = libm::log(std::f64::consts::E + classes - 1.0) - 1.0;
+            let t = run(&broken, &mut Unobserved);
+            assert_eq!(t.outcome, Outcome::Completed);
+            for e in &t.epochs {
+                assert!(
+                    e.train_loss >= floor,
+                    "{variant}/{seed}: {e:?} under {floor}"
+                );
+            }
+            let mut fixed = broken.clone();
+            fixed.program = Program::standard();
+            let f = run(&fixed, &mut Unobserved);
+            assert!(f.final_metrics.train_loss < floor / 2.0);
+            assert!(
+                final_acc(&f) > final_acc(&t) + 0.2,
+                "{variant}/{seed}: fixed {} broken {}",
+                final_acc(&f),
+                final_acc(&t)
+            );
+        }
+    }
+}
+
+/// `nn.MSELoss` on one-hot targets: nine zeros in ten make "all scores near
+/// zero" a low loss, so the training loss looks excellent while the
+/// validation cross-entropy stays near ln(C) and accuracy near chance.
+#[test]
+fn mse_on_one_hot_targets_looks_fine_and_learns_little() {
+    for variant in 0..3 {
+        for seed in 0..4 {
+            let broken = spec("task_012", variant, seed);
+            let ln_c = libm::log(broken.data.classes as f64);
+            let t = run(&broken, &mut Unobserved);
+            let m = t.final_metrics;
+            assert!(m.train_loss < 0.1, "{variant}/{seed}: {m:?}");
+            assert!(
+                (m.val_loss - ln_c).abs() < 0.1 * ln_c,
+                "{variant}/{seed}: {m:?}"
+            );
+            let mut fixed = broken.clone();
+            fixed
+                .program
+                .replace_line(9, "criterion = nn.CrossEntropyLoss()")
+                .unwrap();
+            let f = run(&fixed, &mut Unobserved);
+            assert!(
+                final_acc(&f) > final_acc(&t) + 0.3,
+                "{variant}/{seed}: fixed {} broken {}",
+                final_acc(&f),
+                final_acc(&t)
+            );
+        }
+    }
+}
+
+/// `MSELoss` with the index vector `y` broadcasts only when a batch has as
+/// many rows as there are classes; otherwise PyTorch refuses the shapes.
+#[test]
+fn mse_on_class_indices_fails_on_the_shapes_as_pytorch_does() {
+    let mut indices = spec("task_012", 0, 1);
+    indices
+        .program
+        .replace_line(16, "loss = criterion(output, y)")
+        .unwrap();
+    let t = run(&indices, &mut Unobserved);
+    assert!(
+        matches!(&t.outcome, Outcome::Failed { epoch: 1, message, details }
+            if message == "RuntimeError: The size of tensor a (10) must match the size of tensor b (32) at non-singleton dimension 1"
+                && details.contains("line 16")),
+        "{:?}",
+        t.outcome
+    );
+    // A batch of exactly C rows broadcasts silently: it trains (badly).
+    indices.config.batch_size = 10;
+    indices.config.epochs = 2;
+    assert_eq!(run(&indices, &mut Unobserved).outcome, Outcome::Completed);
+}
+
+/// `loss = -criterion(...)`: the optimiser climbs the loss. The reported loss
+/// falls below zero without bound and the model ends at chance.
+#[test]
+fn a_flipped_loss_sign_descends_forever_and_the_model_gets_worse() {
+    for variant in 0..3 {
+        for seed in 0..4 {
+            let broken = spec("task_015", variant, seed);
+            let chance = 1.0 / broken.data.classes as f64;
+            let t = run(&broken, &mut Unobserved);
+            let losses: Vec<f64> = t.epochs.iter().map(|e| e.train_loss).collect();
+            assert!(
+                losses.iter().all(|l| *l < 0.0),
+                "{variant}/{seed}: {losses:?}"
+            );
+            assert!(
+                losses.windows(2).all(|w| w[1] < w[0]),
+                "{variant}/{seed}: falls every epoch {losses:?}"
+            );
+            assert!(final_acc(&t) <= chance + 0.05, "{variant}/{seed}");
+            let mut fixed = broken.clone();
+            fixed
+                .program
+                .replace_line(16, "loss = criterion(output, y)")
+                .unwrap();
+            let f = run(&fixed, &mut Unobserved);
+            assert!(f.final_metrics.train_loss > 0.0);
+            assert!(final_acc(&f) > 0.7, "{variant}/{seed}: {}", final_acc(&f));
+        }
+    }
+}
