@@ -85,6 +85,36 @@ pub fn categories(set: &TaskSet) -> Vec<Category> {
     out
 }
 
+/// The README's catalogue table: one row per category, by group and tier.
+pub fn markdown_table(set: &TaskSet) -> String {
+    let mut out = String::from(
+        "| group | category | tier | tasks | what it means |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for c in categories(set) {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            c.group.map_or("other", |g| g.name()),
+            c.label,
+            c.tier.name(),
+            c.tasks.join(", "),
+            c.definition()
+        ));
+    }
+    out
+}
+
+/// The Python package's `_catalogue.py`: the built-in task ids.
+pub fn python_catalogue(set: &TaskSet) -> String {
+    let ids: Vec<String> = set.iter().map(|t| format!("{:?}", t.id())).collect();
+    format!(
+        "\"\"\"The ids of the tasks built into the binary, generated from its catalogue\n(a Rust test, ``python_catalogue_is_the_builtin_one``, keeps this file in step\nand prints it when it is not).\"\"\"\n\nBUILTIN_TASKS = (\n{}\n)\n",
+        ids.iter()
+            .map(|id| format!("    {id},"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
+}
+
 /// sha256 over every task's id and hash: what a mystery draw depends on, so
 /// a recording of a mystery episode can tell when the catalogue changed.
 pub fn catalogue_hash(set: &TaskSet) -> String {

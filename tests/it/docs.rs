@@ -55,3 +55,28 @@ fn every_protocol_example_holds() {
     }
     assert!(blocks >= 5, "found {blocks} example blocks");
 }
+
+/// The README's task table is the catalogue's, category by category.
+#[test]
+fn the_readme_lists_the_catalogue() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let table =
+        trainwreck::task::catalogue::markdown_table(&trainwreck::task::TaskSet::builtin().unwrap());
+    assert!(
+        readme.contains(&table),
+        "README.md's task table is out of step with the catalogue; paste this in:\n\n{table}"
+    );
+}
+
+/// The Python package registers an environment per built-in task.
+#[test]
+fn python_catalogue_is_the_builtin_one() {
+    let on_disk = std::fs::read_to_string("python/trainwreck/_catalogue.py").unwrap();
+    let generated = trainwreck::task::catalogue::python_catalogue(
+        &trainwreck::task::TaskSet::builtin().unwrap(),
+    );
+    assert!(
+        on_disk == generated,
+        "python/trainwreck/_catalogue.py is out of step with the catalogue; write this:\n\n{generated}"
+    );
+}
