@@ -3,6 +3,19 @@
 and prints it when it is not)."""
 
 BUILTIN_TASKS = (
-    "task_001", "task_002", "task_003", "task_004", "task_005", "task_006", "task_016", "task_017",
-    "task_018", "task_019", "task_020", "task_021",
+    "task_001",
+    "task_002",
+    "task_003",
+    "task_004",
+    "task_005",
+    "task_006",
+    "task_011",
+    "task_012",
+    "task_015",
+    "task_016",
+    "task_017",
+    "task_018",
+    "task_019",
+    "task_020",
+    "task_021",
 )
