@@ -112,6 +112,36 @@ const CLAIMS: &[Claim] = &[
         holds: no_nan_in_data,
     },
     Claim {
+        name: "nan_in_inputs",
+        meaning: "at least one NaN or infinite value in the training inputs",
+        placeholders: &["null_count"],
+        holds: nan_in_inputs,
+    },
+    Claim {
+        name: "failed_in_first_epoch",
+        meaning: "the run failed before its first epoch ended",
+        placeholders: &["error"],
+        holds: failed_in_first_epoch,
+    },
+    Claim {
+        name: "loss_starts_huge",
+        meaning: "the first epoch's training loss is at least 3x ln(classes), far above a uniform guess",
+        placeholders: &["first_loss", "ln_classes"],
+        holds: loss_starts_huge,
+    },
+    Claim {
+        name: "labels_disagree",
+        meaning: "at least 20% of training rows carry a label the majority of their 10 nearest training rows do not",
+        placeholders: &["disagreement_pct"],
+        holds: labels_disagree,
+    },
+    Claim {
+        name: "train_loss_stays_high",
+        meaning: "final training loss at least 0.25x ln(classes) while validation accuracy is above chance + 0.1: the model cannot fit its own training labels",
+        placeholders: &["train_loss", "val_accuracy"],
+        holds: train_loss_stays_high,
+    },
+    Claim {
         name: "weights_tiny",
         meaning: "fc1's weight std below 0.01 at the end of the run",
         placeholders: &["std"],
@@ -447,6 +477,45 @@ fn no_nan_in_data(p: &Played<'_>) -> Option<Values> {
     let nulls = p.trace.data_stats.null_count;
     (nulls == 0).then_some(())?;
     values([("null_count", nulls.to_string())])
+}
+
+fn nan_in_inputs(p: &Played<'_>) -> Option<Values> {
+    let nulls = p.trace.data_stats.null_count;
+    (nulls > 0).then_some(())?;
+    values([("null_count", nulls.to_string())])
+}
+
+fn failed_in_first_epoch(p: &Played<'_>) -> Option<Values> {
+    match &p.trace.outcome {
+        Outcome::Failed { epoch, message, .. } if *epoch <= 1 => {
+            values([("error", message.clone())])
+        }
+        _ => None,
+    }
+}
+
+fn loss_starts_huge(p: &Played<'_>) -> Option<Values> {
+    let ln_c = libm::log(p.classes as f64);
+    let first = p.trace.epochs.first()?.train_loss;
+    (first >= 3.0 * ln_c).then_some(())?;
+    values([("first_loss", sig3(first)), ("ln_classes", sig3(ln_c))])
+}
+
+fn labels_disagree(p: &Played<'_>) -> Option<Values> {
+    let share = p.trace.data_stats.knn_label_disagreement;
+    (share >= 0.2).then_some(())?;
+    values([("disagreement_pct", format!("{:.0}%", 100.0 * share))])
+}
+
+fn train_loss_stays_high(p: &Played<'_>) -> Option<Values> {
+    let ln_c = libm::log(p.classes as f64);
+    let last = p.trace.final_metrics;
+    let chance = 1.0 / p.classes as f64;
+    (last.train_loss >= 0.25 * ln_c && last.val_accuracy > chance + 0.1).then_some(())?;
+    values([
+        ("train_loss", sig3(last.train_loss)),
+        ("val_accuracy", sig3(last.val_accuracy)),
+    ])
 }
 
 fn weights_tiny(p: &Played<'_>) -> Option<Values> {

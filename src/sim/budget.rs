@@ -36,7 +36,8 @@ const ADAM_UPDATE: f64 = 90.0;
 /// Per feature and row when augmentation noise is on (a normal draw).
 const NOISE: f64 = 320.0;
 /// Per validation row, training row and feature: the nearest-neighbour scan
-/// behind `duplicate_ratio` and `class_overlap_score`.
+/// behind `duplicate_ratio` and `class_overlap_score`; per pair of training rows
+/// and feature, the label-agreement scan.
 const NEIGHBOUR: f64 = 2.5;
 
 /// What a run costs, by where the work goes.
@@ -209,6 +210,9 @@ pub fn run_cost(data: &DataSpec, config: &TrainConfig, program: &Program) -> Run
     // initialisation and the final evaluation (dead units, confusion matrix).
     let fixed = (n_train + n_val) * features * 4.0
         + n_val * n_train * features * NEIGHBOUR
+        // The label-agreement scan: once for the statistic, once more when
+        // the loader filters noisy labels.
+        + 2.0 * n_train * n_train * features * NEIGHBOUR
         + params * 4.0
         + n_val * (forward_row + classes * VAL_ROW_PER_CLASS);
     RunCost {

@@ -1,6 +1,7 @@
 //! Seeded synthetic classification data (Gaussian class clusters), the data
 //! faults that act on the rows themselves (leakage, label noise, bad scale,
-//! NaN rows, a glitched batch) and the loader patches that undo them.
+//! NaN rows, a glitched batch), the loader patches that undo them, and the
+//! statistics `inspect_data_batch` reports.
 
 use super::rng::SimRng;
 use serde::{Deserialize, Serialize};
@@ -73,13 +74,17 @@ pub enum DataPatch {
     NormalizeFeatures,
     /// Drop training rows that contain NaN.
     DropNanRows,
+    /// Drop training rows whose label disagrees with the majority of their
+    /// nearest training neighbours (Wilson's edited nearest neighbours).
+    FilterNoisyLabels,
 }
 
 impl DataPatch {
-    pub const ALL: [DataPatch; 3] = [
+    pub const ALL: [DataPatch; 4] = [
         DataPatch::RemoveOverlap,
         DataPatch::NormalizeFeatures,
         DataPatch::DropNanRows,
+        DataPatch::FilterNoisyLabels,
     ];
 
     pub fn name(self) -> &'static str {
@@ -203,12 +208,69 @@ impl DataSpec {
                 }
             }
         }
+        if patches.contains(&DataPatch::FilterNoisyLabels) {
+            // Judged on the features as the loader now delivers them: after
+            // normalisation, when that patch is on too.
+            let disagrees = disagreeing_rows(&train, self.classes);
+            let mut kept = Split::empty(d);
+            for (i, &out) in disagrees.iter().enumerate() {
+                if !out {
+                    kept.push(train.row(i), train.y[i]);
+                }
+            }
+            train = kept;
+        }
         Dataset {
             train,
             val,
             classes: self.classes,
         }
     }
+}
+
+/// How many nearest training rows vote on a training row's label.
+pub const LABEL_NEIGHBOURS: usize = 10;
+
+/// For each training row, whether another label is more common than its own
+/// among its `LABEL_NEIGHBOURS` nearest other training rows (Euclidean). Rows
+/// with a non-finite value neither vote nor are judged. This is the check
+/// behind `knn_label_disagreement` and the `filter_noisy_labels` patch: it
+/// looks only at the rows and their labels, as a real pipeline can.
+fn disagreeing_rows(split: &Split, classes: usize) -> Vec<bool> {
+    let n = split.len();
+    let finite: Vec<bool> = (0..n)
+        .map(|i| split.row(i).iter().all(|v| v.is_finite()))
+        .collect();
+    let mut out = vec![false; n];
+    let mut nearest: Vec<(f64, usize)> = Vec::with_capacity(LABEL_NEIGHBOURS + 1);
+    let mut votes = vec![0usize; classes];
+    for (i, verdict) in out.iter_mut().enumerate() {
+        if !finite[i] {
+            continue;
+        }
+        nearest.clear();
+        let row = split.row(i);
+        for j in (0..n).filter(|&j| j != i && finite[j]) {
+            let dist = squared_distance(row, split.row(j));
+            let full = nearest.len() >= LABEL_NEIGHBOURS;
+            if full && nearest.last().is_some_and(|&(far, _)| dist >= far) {
+                continue;
+            }
+            // Equal distances keep the earlier row first: deterministic.
+            let at = nearest.partition_point(|&(e, _)| e <= dist);
+            nearest.insert(at, (dist, j));
+            nearest.truncate(LABEL_NEIGHBOURS);
+        }
+        votes.iter_mut().for_each(|v| *v = 0);
+        for &(_, j) in &nearest {
+            if let Some(v) = votes.get_mut(split.y[j]) {
+                *v += 1;
+            }
+        }
+        let own = votes.get(split.y[i]).copied().unwrap_or(0);
+        *verdict = votes.iter().any(|&v| v > own);
+    }
+    out
 }
 
 /// Class centres on orthonormal directions of the informative subspace, each
@@ -313,6 +375,10 @@ pub struct DataBatchStats {
     /// than 5% of the median nearest-neighbour distance: train/val overlap that
     /// survives small perturbations.
     pub class_overlap_score: f64,
+    /// Share of training rows whose label disagrees with the majority label of
+    /// their 10 nearest training rows: a few percent where classes touch, far
+    /// more where labels are wrong.
+    pub knn_label_disagreement: f64,
 }
 
 impl Dataset {
@@ -348,6 +414,13 @@ impl Dataset {
                 n as f64 / self.val.len() as f64
             }
         };
+        let judged = (0..train.len())
+            .filter(|&i| train.row(i).iter().all(|v| v.is_finite()))
+            .count();
+        let disagreeing = disagreeing_rows(train, self.classes)
+            .iter()
+            .filter(|&&d| d)
+            .count();
         DataBatchStats {
             batch_size,
             train_samples: train.len(),
@@ -358,6 +431,11 @@ impl Dataset {
             null_count,
             duplicate_ratio: share(duplicates),
             class_overlap_score: share(close),
+            knn_label_disagreement: if judged == 0 {
+                0.0
+            } else {
+                disagreeing as f64 / judged as f64
+            },
         }
     }
 }
@@ -436,6 +514,50 @@ mod tests {
         let fixed = s.build(1, &[DataPatch::DropNanRows]);
         assert_eq!(fixed.stats(32).null_count, 0);
         assert_eq!(fixed.train.len(), 197);
+    }
+
+    #[test]
+    fn neighbours_see_flipped_labels_and_the_filter_drops_most_of_them() {
+        let mut s = spec();
+        s.class_separation = 1.2;
+        let clean = s.build(4, &[]);
+        let clean_share = clean.stats(32).knn_label_disagreement;
+        s.faults.label_noise = 0.4;
+        let noisy = s.build(4, &[]);
+        let noisy_share = noisy.stats(32).knn_label_disagreement;
+        assert!(clean_share < 0.15, "clean {clean_share}");
+        assert!(noisy_share > clean_share + 0.2, "noisy {noisy_share}");
+        let filtered = s.build(4, &[DataPatch::FilterNoisyLabels]);
+        // The same rows in the same order, less the dropped ones: count how
+        // many kept labels are still wrong against the clean labels.
+        let mut wrong_kept = 0;
+        let mut at = 0;
+        for i in 0..noisy.train.len() {
+            if at < filtered.train.len() && noisy.train.row(i) == filtered.train.row(at) {
+                wrong_kept += usize::from(noisy.train.y[i] != clean.train.y[i]);
+                at += 1;
+            }
+        }
+        assert_eq!(at, filtered.train.len());
+        let flipped = (0..noisy.train.len())
+            .filter(|&i| noisy.train.y[i] != clean.train.y[i])
+            .count();
+        assert!(
+            wrong_kept * 4 < flipped,
+            "{wrong_kept} of {flipped} wrong labels survive"
+        );
+        assert!(filtered.stats(32).knn_label_disagreement < noisy_share / 2.0);
+    }
+
+    #[test]
+    fn rows_with_nan_neither_vote_nor_count() {
+        let mut s = spec();
+        s.faults.nan_rows = 5;
+        let data = s.build(2, &[]);
+        let share = data.stats(32).knn_label_disagreement;
+        assert!(share.is_finite() && share < 0.5, "{share}");
+        let filtered = s.build(2, &[DataPatch::FilterNoisyLabels]);
+        assert_eq!(filtered.stats(32).null_count, 5, "NaN rows are not judged");
     }
 
     #[test]

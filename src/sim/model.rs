@@ -603,17 +603,17 @@ fn scale_by_activation_grad(activation: Activation, dx: &mut [f64], acts: &[f64]
 }
 
 #[inline(always)]
+/// max(0, v) as torch computes it: NaN stays NaN (a NaN input must reach the
+/// loss, as it does in PyTorch), and both zeros give +0.0. Spelled out rather
+/// than `v.max(0.0)`, which drops NaN and leaves the sign of zero open.
+#[inline(always)]
+pub fn relu(v: f64) -> f64 {
+    if v > 0.0 || v.is_nan() { v } else { 0.0 }
+}
+
 fn activate(activation: Activation, v: f64) -> f64 {
     match activation {
-        // Spelled out rather than `v.max(0.0)`, whose result for -0.0 Rust
-        // leaves open: NaN and both zeros give +0.0, as x86's maxsd(v, 0) does.
-        Activation::Relu => {
-            if v > 0.0 {
-                v
-            } else {
-                0.0
-            }
-        }
+        Activation::Relu => relu(v),
         Activation::LeakyRelu => {
             if v > 0.0 {
                 v

@@ -5,7 +5,7 @@
 
 use super::config::{Callback, TrainConfig};
 use super::data::{DataBatchStats, DataPatch, DataSpec, Dataset};
-use super::model::{Cache, Mlp, Mode, argmax_rows, cross_entropy, cross_entropy_loss};
+use super::model::{Cache, Mlp, Mode, argmax_rows, cross_entropy, cross_entropy_loss, relu};
 use super::optim::{Optimizer, clip_global_norm, global_norm_and_sums};
 use super::program::{CriterionKind, Node, Program, Stmt, Target, Wrap};
 use super::rng::SimRng;
@@ -734,7 +734,7 @@ impl Machine<'_> {
 fn apply_wrap(wrap: Wrap, values: &[f64], classes: usize) -> Cow<'_, [f64]> {
     match wrap {
         Wrap::Plain | Wrap::Detached => Cow::Borrowed(values),
-        Wrap::Relu => Cow::Owned(values.iter().map(|v| v.max(0.0)).collect()),
+        Wrap::Relu => Cow::Owned(values.iter().map(|&v| relu(v)).collect()),
         Wrap::Softmax => Cow::Owned(
             values
                 .chunks(classes.max(1))

@@ -123,6 +123,11 @@ pub const DATA_PATCHES: &[Term] = &[
     )
     .aka(&["normalize", "normalise", "standardize"]),
     Term::new("drop_nan_rows", "drop training rows that contain NaN").aka(&["drop_nan", "nan"]),
+    Term::new(
+        "filter_noisy_labels",
+        "drop training rows whose label disagrees with the majority of their 10 nearest training rows",
+    )
+    .aka(&["clean_labels", "knn_filter"]),
 ];
 
 /// Callbacks `add_callback` attaches.

@@ -446,6 +446,10 @@ pub fn data(run: &RunView, style: &Style) -> String {
             "class_overlap_score",
             flag(s.class_overlap_score, s.class_overlap_score > 0.05),
         ),
+        (
+            "knn_label_disagreement",
+            flag(s.knn_label_disagreement, s.knn_label_disagreement > 0.2),
+        ),
     ];
     for (k, v) in rows {
         grid.row(vec![(k.to_string(), Tone::Plain), v]);

@@ -7,6 +7,7 @@ use super::trainer::{RunTrace, Unobserved, run};
 use super::{DataPatch, Outcome, Program, RunSpec};
 use crate::task::TaskSet;
 
+mod data_rows;
 mod program;
 
 pub(super) fn spec(task: &str, variant: usize, seed: u64) -> RunSpec {
