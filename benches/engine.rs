@@ -245,7 +245,7 @@ fn budget_edges(c: &mut Criterion) {
         let mut epochs = 100;
         while epochs > 1 {
             let _ = config.set("epochs", &ConfigValue::Number(f64::from(epochs)));
-            if budget::check(&data, &config, &program).is_ok() {
+            if budget::check(&data, &config, &program, &[]).is_ok() {
                 break;
             }
             epochs -= 1;

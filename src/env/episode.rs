@@ -525,8 +525,13 @@ impl Episode {
                 self.message = format!("train.py line {line} is now: {}", now.trim());
             }
             Action::RestartRun => {
-                sim::budget::check(&self.scenario.data, &self.config, &self.program)
-                    .map_err(|e| e.to_string())?;
+                sim::budget::check(
+                    &self.scenario.data,
+                    &self.config,
+                    &self.program,
+                    &self.patches,
+                )
+                .map_err(|e| e.to_string())?;
                 let after_fix = self.flags.fix_action_taken;
                 let trace = self.train(sink, clock);
                 // A run the player stopped proved nothing: the change is still

@@ -7,7 +7,7 @@
 //! against them on the reference machine (docs/PERFORMANCE.md).
 
 use super::config::{OptimizerKind, TrainConfig};
-use super::data::DataSpec;
+use super::data::{DataPatch, DataSpec, LABEL_SAMPLE};
 use super::program::{Node, Program, Stmt};
 
 /// The most work one run may take, in multiply-add equivalents. The slowest
@@ -126,9 +126,19 @@ fn tally(stmt: &Stmt, counts: &mut Counts) {
 }
 
 /// The cost of training `config` on `data` with `program`.
-pub fn run_cost(data: &DataSpec, config: &TrainConfig, program: &Program) -> RunCost {
+pub fn run_cost(
+    data: &DataSpec,
+    config: &TrainConfig,
+    program: &Program,
+    patches: &[DataPatch],
+) -> RunCost {
     let (features, classes) = (data.features as f64, data.classes as f64);
     let (n_train, n_val) = (data.train_samples as f64, data.val_samples as f64);
+    let filtered = if patches.contains(&DataPatch::FilterNoisyLabels) {
+        1.0
+    } else {
+        0.0
+    };
     let hidden = config.hidden_dim as f64;
     let hidden_layers = config.num_layers.saturating_sub(1) as f64;
     let wide = |width: f64| width.max(MIN_EFFECTIVE_WIDTH);
@@ -210,9 +220,12 @@ pub fn run_cost(data: &DataSpec, config: &TrainConfig, program: &Program) -> Run
     // initialisation and the final evaluation (dead units, confusion matrix).
     let fixed = (n_train + n_val) * features * 4.0
         + n_val * n_train * features * NEIGHBOUR
-        // The label-agreement scan: once for the statistic, once more when
-        // the loader filters noisy labels.
-        + 2.0 * n_train * n_train * features * NEIGHBOUR
+        // The label-agreement scans: the statistic's sample of rows, and every
+        // row when the loader filters noisy labels.
+        + (n_train.min(LABEL_SAMPLE as f64) + filtered * n_train)
+            * n_train
+            * features
+            * NEIGHBOUR
         + params * 4.0
         + n_val * (forward_row + classes * VAL_ROW_PER_CLASS);
     RunCost {
@@ -224,8 +237,13 @@ pub fn run_cost(data: &DataSpec, config: &TrainConfig, program: &Program) -> Run
 }
 
 /// Refuse a run over the budget, saying what to reduce.
-pub fn check(data: &DataSpec, config: &TrainConfig, program: &Program) -> Result<(), OverBudget> {
-    let cost = run_cost(data, config, program);
+pub fn check(
+    data: &DataSpec,
+    config: &TrainConfig,
+    program: &Program,
+    patches: &[DataPatch],
+) -> Result<(), OverBudget> {
+    let cost = run_cost(data, config, program, patches);
     if cost.total() <= BUDGET {
         return Ok(());
     }
@@ -294,7 +312,7 @@ mod tests {
             ("optimizer", ConfigValue::Text("adam".into())),
             ("augmentation_noise", ConfigValue::Number(5.0)),
         ]);
-        let err = check(&data(256, 128, 20), &c, &Program::standard()).unwrap_err();
+        let err = check(&data(256, 128, 20), &c, &Program::standard(), &[]).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("over the budget of 2.0 billion"), "{text}");
         assert!(text.contains("raise batch_size (now 1"), "{text}");
@@ -310,6 +328,7 @@ mod tests {
             &data(20_000, 10_000, 64),
             &TrainConfig::default(),
             &Program::standard(),
+            &[],
         )
         .unwrap_err();
         assert!(err.to_string().contains("the data is too large"), "{err}");
@@ -320,7 +339,7 @@ mod tests {
         for task in crate::task::TaskSet::builtin().unwrap().iter() {
             for variant in 0..task.file.variants.len().max(1) {
                 let s = task.scenario(variant).unwrap();
-                let cost = run_cost(&s.data, &s.config, &s.program).total();
+                let cost = run_cost(&s.data, &s.config, &s.program, &[]).total();
                 assert!(
                     cost < BUDGET / 10.0,
                     "{} variant {variant}: {cost}",
@@ -336,6 +355,7 @@ mod tests {
             &data(256, 128, 20),
             &TrainConfig::default(),
             &Program::standard(),
+            &[],
         );
         for (target, value) in [
             ("epochs", 40.0),
@@ -344,14 +364,22 @@ mod tests {
             ("batch_size", 4.0),
         ] {
             let c = config(&[(target, ConfigValue::Number(value))]);
-            let more = run_cost(&data(256, 128, 20), &c, &Program::standard());
+            let more = run_cost(&data(256, 128, 20), &c, &Program::standard(), &[]);
             assert!(more.total() > base.total(), "{target}");
         }
         let bigger = run_cost(
             &data(512, 256, 40),
             &TrainConfig::default(),
             &Program::standard(),
+            &[],
         );
         assert!(bigger.total() > base.total());
+        let filtered = run_cost(
+            &data(256, 128, 20),
+            &TrainConfig::default(),
+            &Program::standard(),
+            &[DataPatch::FilterNoisyLabels],
+        );
+        assert!(filtered.total() > base.total(), "the filter's scan is paid");
     }
 }

@@ -211,10 +211,10 @@ impl DataSpec {
         if patches.contains(&DataPatch::FilterNoisyLabels) {
             // Judged on the features as the loader now delivers them: after
             // normalisation, when that patch is on too.
-            let disagrees = disagreeing_rows(&train, self.classes);
+            let finite = finite_rows(&train);
             let mut kept = Split::empty(d);
-            for (i, &out) in disagrees.iter().enumerate() {
-                if !out {
+            for i in 0..train.len() {
+                if disagrees(&train, &finite, self.classes, i) != Some(true) {
                     kept.push(train.row(i), train.y[i]);
                 }
             }
@@ -231,46 +231,48 @@ impl DataSpec {
 /// How many nearest training rows vote on a training row's label.
 pub const LABEL_NEIGHBOURS: usize = 10;
 
-/// For each training row, whether another label is more common than its own
-/// among its `LABEL_NEIGHBOURS` nearest other training rows (Euclidean). Rows
-/// with a non-finite value neither vote nor are judged. This is the check
-/// behind `knn_label_disagreement` and the `filter_noisy_labels` patch: it
-/// looks only at the rows and their labels, as a real pipeline can.
-fn disagreeing_rows(split: &Split, classes: usize) -> Vec<bool> {
-    let n = split.len();
-    let finite: Vec<bool> = (0..n)
-        .map(|i| split.row(i).iter().all(|v| v.is_finite()))
-        .collect();
-    let mut out = vec![false; n];
+/// At most this many training rows are judged for `knn_label_disagreement`
+/// (evenly spaced), each against every training row: the statistic's cost
+/// stays linear in the rows. The filter judges every row.
+pub const LABEL_SAMPLE: usize = 512;
+
+/// Whether training row `i` disagrees with its nearest neighbours: another
+/// label is more common than its own among its `LABEL_NEIGHBOURS` nearest
+/// other training rows (Euclidean). Rows with a non-finite value neither vote
+/// nor are judged (`None`). This is the check behind `knn_label_disagreement`
+/// and the `filter_noisy_labels` patch: it looks only at the rows and their
+/// labels, as a real pipeline can.
+fn disagrees(split: &Split, finite: &[bool], classes: usize, i: usize) -> Option<bool> {
+    if !finite.get(i).copied().unwrap_or(false) {
+        return None;
+    }
     let mut nearest: Vec<(f64, usize)> = Vec::with_capacity(LABEL_NEIGHBOURS + 1);
-    let mut votes = vec![0usize; classes];
-    for (i, verdict) in out.iter_mut().enumerate() {
-        if !finite[i] {
+    let row = split.row(i);
+    for j in (0..split.len()).filter(|&j| j != i && finite[j]) {
+        let dist = squared_distance(row, split.row(j));
+        let full = nearest.len() >= LABEL_NEIGHBOURS;
+        if full && nearest.last().is_some_and(|&(far, _)| dist >= far) {
             continue;
         }
-        nearest.clear();
-        let row = split.row(i);
-        for j in (0..n).filter(|&j| j != i && finite[j]) {
-            let dist = squared_distance(row, split.row(j));
-            let full = nearest.len() >= LABEL_NEIGHBOURS;
-            if full && nearest.last().is_some_and(|&(far, _)| dist >= far) {
-                continue;
-            }
-            // Equal distances keep the earlier row first: deterministic.
-            let at = nearest.partition_point(|&(e, _)| e <= dist);
-            nearest.insert(at, (dist, j));
-            nearest.truncate(LABEL_NEIGHBOURS);
-        }
-        votes.iter_mut().for_each(|v| *v = 0);
-        for &(_, j) in &nearest {
-            if let Some(v) = votes.get_mut(split.y[j]) {
-                *v += 1;
-            }
-        }
-        let own = votes.get(split.y[i]).copied().unwrap_or(0);
-        *verdict = votes.iter().any(|&v| v > own);
+        // Equal distances keep the earlier row first: deterministic.
+        let at = nearest.partition_point(|&(e, _)| e <= dist);
+        nearest.insert(at, (dist, j));
+        nearest.truncate(LABEL_NEIGHBOURS);
     }
-    out
+    let mut votes = vec![0usize; classes];
+    for &(_, j) in &nearest {
+        if let Some(v) = votes.get_mut(split.y[j]) {
+            *v += 1;
+        }
+    }
+    let own = votes.get(split.y[i]).copied().unwrap_or(0);
+    Some(votes.iter().any(|&v| v > own))
+}
+
+fn finite_rows(split: &Split) -> Vec<bool> {
+    (0..split.len())
+        .map(|i| split.row(i).iter().all(|v| v.is_finite()))
+        .collect()
 }
 
 /// Class centres on orthonormal directions of the informative subspace, each
@@ -375,9 +377,9 @@ pub struct DataBatchStats {
     /// than 5% of the median nearest-neighbour distance: train/val overlap that
     /// survives small perturbations.
     pub class_overlap_score: f64,
-    /// Share of training rows whose label disagrees with the majority label of
-    /// their 10 nearest training rows: a few percent where classes touch, far
-    /// more where labels are wrong.
+    /// Share of training rows (at most 512, evenly spaced) whose label another
+    /// label outvotes among their 10 nearest training rows: a few percent where
+    /// classes touch, far more where labels are wrong.
     pub knn_label_disagreement: f64,
 }
 
@@ -414,13 +416,13 @@ impl Dataset {
                 n as f64 / self.val.len() as f64
             }
         };
-        let judged = (0..train.len())
-            .filter(|&i| train.row(i).iter().all(|v| v.is_finite()))
-            .count();
-        let disagreeing = disagreeing_rows(train, self.classes)
-            .iter()
-            .filter(|&&d| d)
-            .count();
+        let finite = finite_rows(train);
+        let sample = train.len().min(LABEL_SAMPLE);
+        let verdicts: Vec<bool> = (0..sample)
+            .filter_map(|k| disagrees(train, &finite, self.classes, k * train.len() / sample))
+            .collect();
+        let judged = verdicts.len();
+        let disagreeing = verdicts.iter().filter(|&&d| d).count();
         DataBatchStats {
             batch_size,
             train_samples: train.len(),

@@ -9,7 +9,7 @@ pub mod memo;
 pub mod scenario;
 pub mod schema;
 
-use crate::sim::{DataSpec, TrainConfig};
+use crate::sim::{DataPatch, DataSpec, TrainConfig};
 use crate::vocab;
 pub use scenario::Scenario;
 use scenario::resolve;
@@ -316,10 +316,22 @@ fn check_walk_step(step: &WalkStep, at: &FieldPath, problems: &mut Vec<Problem>)
     }
 }
 
-/// A task's run must fit the work budget every player run is held to.
+/// A task's runs must fit the work budget every player run is held to: the
+/// broken run, and the reference run with the walkthrough's loader patches.
 fn over_budget(scenario: &Scenario, file: &TaskFile, index: usize) -> Option<Problem> {
-    let err =
-        crate::sim::budget::check(&scenario.data, &scenario.config, &scenario.program).err()?;
+    let patches: Vec<DataPatch> = scenario
+        .walkthrough
+        .iter()
+        .filter(|step| step.action_type == "patch_data_loader")
+        .filter_map(|step| DataPatch::parse(step.target.as_deref().unwrap_or_default()))
+        .collect();
+    let err = crate::sim::budget::check(
+        &scenario.data,
+        &scenario.config,
+        &scenario.program,
+        &patches,
+    )
+    .err()?;
     let at = if file.variants.is_empty() {
         FieldPath(vec!["data".into()])
     } else {
