@@ -269,6 +269,10 @@ fn disagrees(split: &Split, finite: &[bool], classes: usize, i: usize) -> Option
     Some(votes.iter().any(|&v| v > own))
 }
 
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
 fn finite_rows(split: &Split) -> Vec<bool> {
     (0..split.len())
         .map(|i| split.row(i).iter().all(|v| v.is_finite()))

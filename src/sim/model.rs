@@ -602,7 +602,6 @@ fn scale_by_activation_grad(activation: Activation, dx: &mut [f64], acts: &[f64]
     }
 }
 
-#[inline(always)]
 /// max(0, v) as torch computes it: NaN stays NaN (a NaN input must reach the
 /// loss, as it does in PyTorch), and both zeros give +0.0. Spelled out rather
 /// than `v.max(0.0)`, which drops NaN and leaves the sign of zero open.
