@@ -63,7 +63,8 @@ fn the_welcome_lists_tasks_and_progress_is_kept() {
     };
     let first =
         run("play task_003 4\ninspect data\npatch data\nrestart\ndiagnose data_leakage\nquit\n");
-    assert!(first.contains("Type play task_001 to begin"), "{first}");
+    // Which task comes first depends on the catalogue (the easiest category).
+    assert!(first.contains("Type play task_"), "{first}");
     assert!(first.contains("Episode over. Score 1.00"), "{first}");
     let second = run("tasks\n");
     assert!(second.contains("1.00 solved"), "{second}");
