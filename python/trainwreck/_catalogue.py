@@ -18,4 +18,7 @@ BUILTIN_TASKS = (
     "task_019",
     "task_020",
     "task_021",
+    "task_022",
+    "task_023",
+    "task_024",
 )
