@@ -57,8 +57,12 @@ pub fn round_significant(v: f64, digits: usize) -> f64 {
     if !v.is_finite() || v == 0.0 {
         return v;
     }
+    // Near the largest float, rounding up can pass it (1.75e308 to one
+    // figure is 2e308, an infinity JSON cannot carry): keep the value then.
     format!("{:.*e}", digits.clamp(1, 17) - 1, v)
-        .parse()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite())
         .unwrap_or(v)
 }
 
@@ -123,6 +127,20 @@ fn json_float(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_never_passes_the_largest_float() {
+        assert_eq!(
+            round_significant(1.751_359_418_826_106_1e308, 1),
+            1.751_359_418_826_106_1e308
+        );
+        assert_eq!(round_significant(-f64::MAX, 2), -f64::MAX);
+        let line = round_json_floats("[1.7513594188261061e308]", 1);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&line).is_ok(),
+            "{line}"
+        );
+    }
     use proptest::prelude::*;
 
     #[test]
