@@ -243,6 +243,12 @@ const CLAIMS: &[Claim] = &[
         holds: train_loss_far_below_val,
     },
     Claim {
+        name: "val_metrics_disagree",
+        meaning: "the final model's validation accuracy in eval mode (the confusion matrix) is at least 0.1 above the final val_accuracy the run reported",
+        placeholders: &["eval_accuracy", "val_accuracy"],
+        holds: val_metrics_disagree,
+    },
+    Claim {
         name: "val_accuracy_high",
         meaning: "final validation accuracy at least 0.5 above chance",
         placeholders: &["val_accuracy", "chance"],
@@ -554,6 +560,24 @@ fn train_loss_far_below_val(p: &Played<'_>) -> Option<Values> {
         ("train_loss", sig3(m.train_loss)),
         ("val_loss", sig3(m.val_loss)),
         ("ratio", sig3(m.val_loss / m.train_loss)),
+    ])
+}
+
+fn val_metrics_disagree(p: &Played<'_>) -> Option<Values> {
+    let matrix = &p.trace.confusion_matrix;
+    let total: usize = matrix.iter().flatten().sum();
+    let right: usize = matrix
+        .iter()
+        .enumerate()
+        .filter_map(|(i, row)| row.get(i))
+        .sum();
+    (total > 0).then_some(())?;
+    let eval_accuracy = right as f64 / total as f64;
+    let reported = p.trace.final_metrics.val_accuracy;
+    (eval_accuracy >= reported + 0.1).then_some(())?;
+    values([
+        ("eval_accuracy", sig3(eval_accuracy)),
+        ("val_accuracy", sig3(reported)),
     ])
 }
 

@@ -506,10 +506,19 @@ impl Episode {
             }
             Action::FixModelMode => {
                 let line = self.program.ensure_train_mode();
+                let eval_lines = self.program.ensure_eval_before_validation();
                 self.code = snippet(&self.program);
-                self.message = format!(
-                    "train.py line {line} now calls model.train() at the start of every epoch."
-                );
+                let eval_lines: Vec<String> = eval_lines.iter().map(usize::to_string).collect();
+                self.message = if eval_lines.is_empty() {
+                    format!(
+                        "train.py line {line} now calls model.train() at the start of every epoch."
+                    )
+                } else {
+                    format!(
+                        "train.py line {line} now calls model.train() at the start of every epoch, and line {} model.eval() before validation.",
+                        eval_lines.join(", ")
+                    )
+                };
             }
             Action::FixCode { line, replacement } => {
                 self.program

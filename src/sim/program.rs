@@ -401,6 +401,7 @@ for epoch in range(EPOCHS):
         loss = criterion(output, y)
         loss.backward()
         optimizer.step()
+    model.eval()
     val_loss, val_acc = evaluate(model, val_loader)";
 
 fn split_comment(text: &str) -> (String, String) {
@@ -544,6 +545,47 @@ impl Program {
         first + 1
     }
 
+    /// Make sure the model is put in eval mode right before each validation in
+    /// the epoch loop: the other half of `fix_model_mode`. Rewrites a mode
+    /// line, comment or no-op just above `evaluate(...)`, or inserts
+    /// `model.eval()` there. Returns the lines that now call it.
+    pub fn ensure_eval_before_validation(&mut self) -> Vec<usize> {
+        let Some(loop_at) = self.lines.iter().position(|l| l.stmt == Stmt::EpochLoop) else {
+            return Vec::new();
+        };
+        let indent = self.lines[loop_at].indent + 1;
+        let validations: Vec<usize> = (loop_at + 1..self.lines.len())
+            .filter(|&i| self.lines[i].indent == indent && self.lines[i].stmt == Stmt::Validate)
+            .collect();
+        let eval = Line {
+            indent,
+            stmt: Stmt::SetMode {
+                mode: ModeName::Eval,
+            },
+            comment: String::new(),
+        };
+        let mut changed = Vec::new();
+        // Bottom up, so an insertion does not move the validations still to do.
+        for &at in validations.iter().rev() {
+            let above = &self.lines[at - 1];
+            let replaceable = above.indent == indent
+                && matches!(
+                    above.stmt,
+                    Stmt::SetMode { .. } | Stmt::NoOp { .. } | Stmt::Text { .. }
+                );
+            if replaceable {
+                self.lines[at - 1] = eval.clone();
+                changed.push(at);
+            } else {
+                self.lines.insert(at, eval.clone());
+                changed.iter_mut().for_each(|l| *l += 1);
+                changed.push(at + 1);
+            }
+        }
+        changed.sort_unstable();
+        changed
+    }
+
     /// The executable structure: top-level statements, then the epoch loop with
     /// the batch loop inside it.
     pub fn tree(&self) -> Result<Vec<Node>, ProgramError> {
@@ -672,7 +714,7 @@ mod tests {
     fn standard_program_round_trips() {
         let program = Program::parse(STANDARD_SOURCE).unwrap();
         assert_eq!(program.render(), STANDARD_SOURCE);
-        assert_eq!(program.line_count(), 19);
+        assert_eq!(program.line_count(), 20);
         assert_eq!(program, Program::standard());
     }
 
@@ -711,13 +753,13 @@ mod tests {
         );
         assert_eq!(
             p.replace_line(0, "pass").unwrap_err(),
-            ProgramError::NoSuchLine { line: 0, count: 19 }
+            ProgramError::NoSuchLine { line: 0, count: 20 }
         );
         assert_eq!(
             p.replace_line(99, "pass").unwrap_err(),
             ProgramError::NoSuchLine {
                 line: 99,
-                count: 19
+                count: 20
             }
         );
         assert_eq!(
@@ -752,7 +794,7 @@ mod tests {
         assert_eq!(p.ensure_train_mode(), 12);
         assert_eq!(p, Program::standard());
         let mut q = Program::parse(&STANDARD_SOURCE.replace("    model.train()\n", "")).unwrap();
-        assert_eq!(q.line_count(), 18);
+        assert_eq!(q.line_count(), 19);
         q.ensure_train_mode();
         assert_eq!(q, Program::standard());
     }

@@ -140,6 +140,8 @@ struct Machine<'a> {
     cache: Cache,
     /// Validation's forward buffers, kept from epoch to epoch.
     val_cache: Cache,
+    /// Dropout masks for a validation run in train mode.
+    val_dropout_rng: SimRng,
     dropout_rng: SimRng,
     shuffle_rng: SimRng,
     augment_rng: SimRng,
@@ -210,6 +212,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         grads,
         cache: Cache::default(),
         val_cache: Cache::inference(),
+        val_dropout_rng: SimRng::new(spec.seed, "val-dropout"),
         dropout_rng: SimRng::new(spec.seed, "dropout"),
         shuffle_rng: SimRng::new(spec.seed, "shuffle"),
         augment_rng: SimRng::new(spec.seed, "augment"),
@@ -574,10 +577,16 @@ impl Machine<'_> {
                 self.optimizer
                     .step(&mut self.model.params, &self.grads, self.lr);
             }
-            Stmt::Validate => {
-                self.model.mode = Mode::Eval;
-                self.validated = Some(self.evaluate());
-            }
+            // evaluate() runs the model in whatever mode it is in, as a real
+            // evaluation helper under torch.no_grad() does: model.eval() is
+            // train.py's job.
+            Stmt::Validate => match self.model.mode {
+                Mode::Eval => self.validated = Some(self.evaluate()),
+                Mode::Train => match self.evaluate_in_train_mode() {
+                    Ok(result) => self.validated = Some(result),
+                    Err(error) => self.raise(line, stmt, error),
+                },
+            },
         }
     }
 
@@ -599,6 +608,44 @@ impl Machine<'_> {
         let predicted = argmax_rows(&logits, self.data.classes);
         let correct = predicted.iter().zip(&val.y).filter(|(p, y)| p == y).count();
         (loss, correct as f64 / val.len() as f64)
+    }
+
+    /// Validation with the model left in train mode: the validation loader's
+    /// batches go through dropout (fresh masks) and through batch norm with
+    /// each batch's own statistics, which also move the running estimates.
+    fn evaluate_in_train_mode(&mut self) -> Result<(f64, f64), String> {
+        let val = &self.data.val;
+        if val.is_empty() {
+            return Ok((f64::NAN, f64::NAN));
+        }
+        let (d, classes) = (val.features, self.data.classes);
+        let batch = self.config.batch_size.max(1);
+        let (mut loss_sum, mut correct) = (0.0, 0usize);
+        let mut cache = Cache::inference();
+        for start in (0..val.len()).step_by(batch) {
+            let rows = batch.min(val.len() - start);
+            if self.config.batch_norm && rows == 1 {
+                let width = self.model.dims.get(1).copied().unwrap_or(0);
+                return Err(format!(
+                    "ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, {width}])"
+                ));
+            }
+            let x = &val.x[start * d..(start + rows) * d];
+            let y = &val.y[start..start + rows];
+            let logits = self
+                .model
+                .forward(x, rows, &mut self.val_dropout_rng, &mut cache);
+            loss_sum += cross_entropy_loss(&logits, y, classes) * rows as f64;
+            correct += argmax_rows(&logits, classes)
+                .iter()
+                .zip(y)
+                .filter(|(p, y)| p == y)
+                .count();
+        }
+        Ok((
+            loss_sum / val.len() as f64,
+            correct as f64 / val.len() as f64,
+        ))
     }
 
     fn end_epoch(&mut self) -> EpochRecord {

@@ -108,6 +108,11 @@ pub const LABELS: &[Term] = &[
         FaultGroup::Program,
         "the loss is negated, so the optimiser maximises the real loss: the reported loss falls below zero without bound",
     ),
+    Term::label(
+        "missing_eval_mode",
+        FaultGroup::Program,
+        "validation runs without model.eval(): dropout and batch-norm batch statistics make the reported validation metrics worse and noisier than the model is",
+    ),
 ];
 
 /// What `patch_data_loader` can do. The first is the default.
@@ -520,7 +525,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         "fix_model_mode",
         Op::FixModelMode,
         Role::Fix,
-        "puts `model.train()` at the start of every epoch",
+        "puts `model.train()` at the start of every epoch and `model.eval()` before validation",
     ),
     action(
         "fix_code",

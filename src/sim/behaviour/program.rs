@@ -129,3 +129,45 @@ fn a_flipped_loss_sign_descends_forever_and_the_model_gets_worse() {
         }
     }
 }
+
+/// Validation without `model.eval()`: dropout and batch statistics act on
+/// the validation batches, so the reported metrics are worse than the model
+/// the run trained (the eval-mode confusion matrix shows it), and putting the
+/// model in eval mode before `evaluate` (`fix_code`, or `fix_model_mode`)
+/// reports the real model.
+#[test]
+fn validating_in_train_mode_understates_the_model_and_eval_mode_restores_it() {
+    for variant in 0..3 {
+        for seed in 0..4 {
+            let broken = spec("task_013", variant, seed);
+            let t = run(&broken, &mut Unobserved);
+            let matrix = &t.confusion_matrix;
+            let total: usize = matrix.iter().flatten().sum();
+            let right: usize = (0..matrix.len()).map(|i| matrix[i][i]).sum();
+            let eval_acc = right as f64 / total as f64;
+            assert!(
+                eval_acc > final_acc(&t) + 0.1,
+                "{variant}/{seed}: eval {eval_acc} reported {}",
+                final_acc(&t)
+            );
+            let mut fixed = broken.clone();
+            fixed.program.replace_line(19, "model.eval()").unwrap();
+            let f = run(&fixed, &mut Unobserved);
+            // The same training: only the measurement changed.
+            assert_eq!(
+                t.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
+                f.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>()
+            );
+            // Close, not equal: validating in train mode also moved batch
+            // norm's running estimates with validation batches.
+            assert!(
+                (final_acc(&f) - eval_acc).abs() < 0.05,
+                "{variant}/{seed}: {} vs {eval_acc}",
+                final_acc(&f)
+            );
+            let mut mode_fixed = broken.clone();
+            assert_eq!(mode_fixed.program.ensure_eval_before_validation(), [19]);
+            assert_eq!(mode_fixed.program, fixed.program);
+        }
+    }
+}
