@@ -11,6 +11,7 @@ BUILTIN_TASKS = (
     "task_006",
     "task_011",
     "task_012",
+    "task_013",
     "task_015",
     "task_016",
     "task_017",
