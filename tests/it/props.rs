@@ -108,7 +108,10 @@ proptest! {
         let mut program = trainwreck::sim::Program::standard();
         if program.replace_line(line, &text).is_ok() {
             prop_assert!(program.tree().is_ok());
-            prop_assert_eq!(program.line_count(), 19);
+            prop_assert_eq!(
+                program.line_count(),
+                trainwreck::sim::Program::standard().line_count()
+            );
         } else {
             prop_assert_eq!(program, trainwreck::sim::Program::standard());
         }
