@@ -249,6 +249,53 @@ const CLAIMS: &[Claim] = &[
         holds: val_metrics_disagree,
     },
     Claim {
+        name: "classes_skewed",
+        meaning: "one class holds at least 70% of the training rows",
+        placeholders: &["majority_class", "majority_pct"],
+        holds: classes_skewed,
+    },
+    Claim {
+        name: "accuracy_hides_classes",
+        meaning: "final validation accuracy at least 0.3 above the balanced accuracy (the mean of the per-class recalls)",
+        placeholders: &[
+            "val_accuracy",
+            "balanced_accuracy",
+            "worst_class",
+            "worst_recall",
+        ],
+        holds: accuracy_hides_classes,
+    },
+    Claim {
+        name: "batch_one_class",
+        meaning: "every label in the training batch the loader served is the same class",
+        placeholders: &["class", "rows"],
+        holds: batch_one_class,
+    },
+    Claim {
+        name: "predictions_one_class",
+        meaning: "at least 80% of the final model's validation predictions are one class",
+        placeholders: &["class", "pct"],
+        holds: predictions_one_class,
+    },
+    Claim {
+        name: "val_features_shifted",
+        meaning: "the validation features' mean is at least one training std away from the training features' mean, or their std is at least twice or at most half the training std",
+        placeholders: &["train_mean", "train_std", "val_mean", "val_std"],
+        holds: val_features_shifted,
+    },
+    Claim {
+        name: "val_features_noisier",
+        meaning: "the validation features' std is at least 1.3x the training features' while their means are within half a training std",
+        placeholders: &["train_std", "val_std"],
+        holds: val_features_noisier,
+    },
+    Claim {
+        name: "val_loss_high",
+        meaning: "final validation loss at least twice ln(classes), worse than a uniform guess",
+        placeholders: &["val_loss", "ln_classes"],
+        holds: val_loss_high,
+    },
+    Claim {
         name: "val_accuracy_high",
         meaning: "final validation accuracy at least 0.5 above chance",
         placeholders: &["val_accuracy", "chance"],
@@ -718,6 +765,104 @@ fn weights_shrunk(p: &Played<'_>) -> Option<Values> {
     let (std, init) = first_layer_scale(p)?;
     (std < 0.25 * init).then_some(())?;
     values([("std", sig3(std)), ("init_std", sig3(init))])
+}
+
+fn classes_skewed(p: &Played<'_>) -> Option<Values> {
+    let counts = &p.trace.data_stats.label_distribution;
+    let total: usize = counts.iter().sum();
+    let (class, &top) = counts
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))?;
+    (total > 0 && top * 10 >= total * 7).then_some(())?;
+    values([
+        ("majority_class", class.to_string()),
+        (
+            "majority_pct",
+            format!("{:.0}%", 100.0 * top as f64 / total as f64),
+        ),
+    ])
+}
+
+fn accuracy_hides_classes(p: &Played<'_>) -> Option<Values> {
+    let f = p.trace.final_metrics;
+    (f.val_accuracy - f.val_balanced_accuracy >= 0.3).then_some(())?;
+    let recalls = crate::sim::metrics::recall_by_class(&p.trace.confusion_matrix);
+    let (worst_class, worst) = recalls
+        .iter()
+        .enumerate()
+        .filter_map(|(c, r)| r.map(|r| (c, r)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    values([
+        ("val_accuracy", sig3(f.val_accuracy)),
+        ("balanced_accuracy", sig3(f.val_balanced_accuracy)),
+        ("worst_class", worst_class.to_string()),
+        ("worst_recall", sig3(worst)),
+    ])
+}
+
+fn batch_one_class(p: &Played<'_>) -> Option<Values> {
+    let counts = &p.trace.data_stats.batch_label_distribution;
+    let rows: usize = counts.iter().sum();
+    let class = counts.iter().position(|&n| n == rows)?;
+    (rows > 1).then_some(())?;
+    values([("class", class.to_string()), ("rows", rows.to_string())])
+}
+
+fn predictions_one_class(p: &Played<'_>) -> Option<Values> {
+    let cm = &p.trace.confusion_matrix;
+    let total: usize = cm.iter().flatten().sum();
+    let predicted = |c: usize| {
+        cm.iter()
+            .map(|row| row.get(c).copied().unwrap_or(0))
+            .sum::<usize>()
+    };
+    let (class, top) = (0..cm.len())
+        .map(|c| (c, predicted(c)))
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+    (total > 0 && top * 10 >= total * 8).then_some(())?;
+    values([
+        ("class", class.to_string()),
+        ("pct", format!("{:.0}%", 100.0 * top as f64 / total as f64)),
+    ])
+}
+
+fn feature_moments(p: &Played<'_>) -> [(&'static str, String); 4] {
+    let s = &p.trace.data_stats;
+    [
+        ("train_mean", sig3(s.feature_mean)),
+        ("train_std", sig3(s.feature_std)),
+        ("val_mean", sig3(s.val_feature_mean)),
+        ("val_std", sig3(s.val_feature_std)),
+    ]
+}
+
+fn val_features_shifted(p: &Played<'_>) -> Option<Values> {
+    let s = &p.trace.data_stats;
+    let scale = s.feature_std.max(1e-12);
+    let ratio = s.val_feature_std / scale;
+    ((s.val_feature_mean - s.feature_mean).abs() >= scale || !(0.5..2.0).contains(&ratio))
+        .then_some(())?;
+    values(feature_moments(p))
+}
+
+fn val_features_noisier(p: &Played<'_>) -> Option<Values> {
+    let s = &p.trace.data_stats;
+    let scale = s.feature_std.max(1e-12);
+    (s.val_feature_std >= 1.3 * scale
+        && (s.val_feature_mean - s.feature_mean).abs() <= 0.5 * scale)
+        .then_some(())?;
+    values([
+        ("train_std", sig3(s.feature_std)),
+        ("val_std", sig3(s.val_feature_std)),
+    ])
+}
+
+fn val_loss_high(p: &Played<'_>) -> Option<Values> {
+    let ln_c = libm::log(p.classes as f64);
+    let loss = p.trace.final_metrics.val_loss;
+    (loss >= 2.0 * ln_c).then_some(())?;
+    values([("val_loss", sig3(loss)), ("ln_classes", sig3(ln_c))])
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! so an inspect step costs a serialisation, not a copy.
 
 use crate::sim::data::DataBatchStats;
+use crate::sim::metrics;
 use crate::sim::trainer::{LayerGradStats, LayerWeightStats};
 use crate::sim::{Outcome, RunTrace};
 use serde::Serialize;
@@ -43,6 +44,12 @@ pub struct DataStatsView {
     pub stats: DataBatchStats,
     /// Validation confusion matrix of the final model: rows true, columns predicted.
     pub confusion_matrix: Vec<Vec<usize>>,
+    /// Per true class, from the confusion matrix: the share of its
+    /// validation rows predicted as it (null for a class with no rows).
+    pub per_class_recall: Vec<Option<f64>>,
+    /// Per predicted class: the share of its predictions that were right
+    /// (null for a class never predicted).
+    pub per_class_precision: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -101,6 +108,8 @@ impl RunView {
             data_stats: DataStatsView {
                 stats: trace.data_stats.clone(),
                 confusion_matrix: trace.confusion_matrix.clone(),
+                per_class_recall: metrics::recall_by_class(&trace.confusion_matrix),
+                per_class_precision: metrics::precision_by_class(&trace.confusion_matrix),
             },
             modes: trace.modes.clone(),
             failure: match &trace.outcome {

@@ -96,6 +96,13 @@ pub fn judge(recovery: &Recovery, runs: &Runs<'_>) -> Verdict {
                     runs.broken.val_loss,
                     last.val_loss <= runs.broken.val_loss + BROKEN_TOLERANCE,
                 ),
+                MainMetric::BalancedAccuracy => (
+                    "balanced_accuracy",
+                    last.val_balanced_accuracy,
+                    runs.broken.val_balanced_accuracy,
+                    last.val_balanced_accuracy
+                        >= runs.broken.val_balanced_accuracy - BROKEN_TOLERANCE,
+                ),
             };
         if before.is_finite() {
             check(
@@ -112,6 +119,29 @@ pub fn judge(recovery: &Recovery, runs: &Runs<'_>) -> Verdict {
         check(
             last.val_accuracy >= min,
             format!("final val_accuracy {} >= {min}", short(last.val_accuracy)),
+        );
+    }
+    if let Some(min) = recovery.min_balanced_accuracy {
+        check(
+            last.val_balanced_accuracy >= min,
+            format!(
+                "final balanced_accuracy {} >= {min} (the mean of the per-class recalls)",
+                short(last.val_balanced_accuracy)
+            ),
+        );
+    }
+    if let Some(gain) = recovery.min_balanced_gain_vs_reference {
+        let reference = runs.reference.val_balanced_accuracy;
+        let bar = chance + gain * (reference - chance);
+        check(
+            last.val_balanced_accuracy >= bar,
+            format!(
+                "final balanced_accuracy {} >= {} (chance {} + {gain} of the way to the healthy run's {})",
+                short(last.val_balanced_accuracy),
+                short(bar),
+                short(chance),
+                short(reference)
+            ),
         );
     }
     if let Some(max) = recovery.max_val_loss {

@@ -203,10 +203,18 @@ pub fn run_cost(
     let outside = |counts: &Counts| {
         counts.forward * batch_rows * forward_row + counts.backward * batch_rows * backward_row
     };
+    // A weighted sampler draws one uniform number per row and searches the
+    // cumulative weights: less than one normal draw per feature, so a
+    // feature's noise bounds it.
+    let sampling = if patches.contains(&DataPatch::BalanceClasses) {
+        NOISE
+    } else {
+        0.0
+    };
     let training = epochs
         * (per_batch.forward * n_train * forward_row
             + per_batch.backward * n_train * backward_row
-            + n_train * (features * (1.0 + noise) + classes * TRAIN_ROW_PER_CLASS)
+            + n_train * (features * (1.0 + noise) + sampling + classes * TRAIN_ROW_PER_CLASS)
             + batches * BATCH
             + outside(&per_epoch))
         + outside(&once);
@@ -215,7 +223,14 @@ pub fn run_cost(
     let updates = epochs * updates_per_epoch + (once.step * update + once.zero_grad) * params;
     // Every epoch ends with a validation pass, plus any the program asks for.
     let passes = epochs * (1.0 + per_batch.validate * batches + per_epoch.validate) + once.validate;
-    let validation = passes * n_val * (forward_row + classes * VAL_ROW_PER_CLASS);
+    // A validation loader that (wrongly) augments draws noise for every value
+    // of every pass.
+    let val_noise = if data.faults.augmented_validation && config.augmentation_noise > 0.0 {
+        features * NOISE
+    } else {
+        0.0
+    };
+    let validation = passes * n_val * (forward_row + val_noise + classes * VAL_ROW_PER_CLASS);
     // Data generation, the train/val nearest-neighbour statistics, the model's
     // initialisation and the final evaluation (dead units, confusion matrix).
     let fixed = (n_train + n_val) * features * 4.0
@@ -227,7 +242,7 @@ pub fn run_cost(
             * features
             * NEIGHBOUR
         + params * 4.0
-        + n_val * (forward_row + classes * VAL_ROW_PER_CLASS);
+        + n_val * (forward_row + val_noise + classes * VAL_ROW_PER_CLASS);
     RunCost {
         training,
         updates,

@@ -60,6 +60,17 @@ pub enum LrSchedule {
     StepDecay,
 }
 
+/// How the loss weighs each class (`CrossEntropyLoss(weight=…)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeighting {
+    /// Every row counts the same.
+    None,
+    /// Class c weighs n / (classes · n_c), from the training labels:
+    /// scikit-learn's "balanced" weights.
+    Balanced,
+}
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -139,6 +150,10 @@ pub struct TrainConfig {
     pub early_stopping_patience: usize,
     /// Std of Gaussian noise added to training features each batch (0 = off).
     pub augmentation_noise: f64,
+    /// Whether the training loader reshuffles the rows every epoch
+    /// (`DataLoader(shuffle=…)`); off, it serves them in stored order.
+    pub shuffle: bool,
+    pub class_weighting: ClassWeighting,
     pub callbacks: Vec<Callback>,
 }
 
@@ -164,6 +179,8 @@ impl Default for TrainConfig {
             warmup_epochs: 3,
             early_stopping_patience: 3,
             augmentation_noise: 0.0,
+            shuffle: true,
+            class_weighting: ClassWeighting::None,
             callbacks: Vec::new(),
         }
     }
@@ -392,6 +409,10 @@ mod tests {
         }
         for o in [OptimizerKind::Sgd, OptimizerKind::Adam] {
             assert_eq!(parse_optimizer(o.name()), Some(o));
+        }
+        for w in [ClassWeighting::None, ClassWeighting::Balanced] {
+            let word = vocab::name_of(vocab::CLASS_WEIGHTINGS, &w);
+            assert_eq!(vocab::typed(vocab::CLASS_WEIGHTINGS, word), Some(w));
         }
         assert_eq!(Callback::ALL.len(), vocab::CALLBACKS.len());
     }

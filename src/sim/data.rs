@@ -1,7 +1,9 @@
-//! Seeded synthetic classification data (Gaussian class clusters), the data
-//! faults that act on the rows themselves (leakage, label noise, bad scale,
-//! NaN rows, a glitched batch), the loader patches that undo them, and the
-//! statistics `inspect_data_batch` reports.
+//! Seeded synthetic classification data (Gaussian class clusters, balanced or
+//! with skewed class priors), the data faults that act on the rows themselves
+//! or on how the loaders prepare them (leakage, label noise, bad scale, NaN
+//! rows, a glitched batch, class-sorted storage, a validation split that skips
+//! the training transform or gets the training augmentation), the loader
+//! patches that undo them, and the statistics `inspect_data_batch` reports.
 
 use super::rng::SimRng;
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,11 @@ pub struct DataSpec {
     pub feature_scale: f64,
     #[serde(default)]
     pub feature_offset: f64,
+    /// Share of rows in each class, indexed by class, for the training and
+    /// the validation split alike (a random split of skewed data keeps its
+    /// skew). Empty means balanced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_priors: Vec<f64>,
     #[serde(default)]
     pub faults: DataFaults,
 }
@@ -50,6 +57,19 @@ pub struct DataFaults {
     pub glitch_epoch: usize,
     #[serde(default = "one")]
     pub glitch_scale: f64,
+    /// Training rows are stored sorted by class (as when files are read one
+    /// class folder after another): harmless while the loader shuffles.
+    #[serde(default)]
+    pub sorted_by_class: bool,
+    /// The training loader standardises features with the training set's
+    /// mean and std; the validation loader skips that transform and serves
+    /// raw features.
+    #[serde(default)]
+    pub unscaled_validation: bool,
+    /// The validation loader applies the training augmentation (Gaussian
+    /// noise of std `augmentation_noise`), drawn afresh at every evaluation.
+    #[serde(default)]
+    pub augmented_validation: bool,
 }
 
 impl Default for DataFaults {
@@ -60,6 +80,9 @@ impl Default for DataFaults {
             nan_rows: 0,
             glitch_epoch: 0,
             glitch_scale: 1.0,
+            sorted_by_class: false,
+            unscaled_validation: false,
+            augmented_validation: false,
         }
     }
 }
@@ -77,14 +100,24 @@ pub enum DataPatch {
     /// Drop training rows whose label disagrees with the majority of their
     /// nearest training neighbours (Wilson's edited nearest neighbours).
     FilterNoisyLabels,
+    /// Give the validation loader the training loader's fitted transform.
+    ScaleValidation,
+    /// Give the validation loader the deterministic evaluation transform.
+    NoValidationAugmentation,
+    /// Sample training rows with probability inversely proportional to their
+    /// class's count (PyTorch's `WeightedRandomSampler`).
+    BalanceClasses,
 }
 
 impl DataPatch {
-    pub const ALL: [DataPatch; 4] = [
+    pub const ALL: [DataPatch; 7] = [
         DataPatch::RemoveOverlap,
         DataPatch::NormalizeFeatures,
         DataPatch::DropNanRows,
         DataPatch::FilterNoisyLabels,
+        DataPatch::ScaleValidation,
+        DataPatch::NoValidationAugmentation,
+        DataPatch::BalanceClasses,
     ];
 
     pub fn name(self) -> &'static str {
@@ -153,9 +186,7 @@ impl DataSpec {
         let sample = |rng: &mut SimRng, n: usize| {
             let mut split = Split::empty(d);
             let mut row = vec![0.0; d];
-            for i in 0..n {
-                // Round-robin labels keep classes balanced without extra draws.
-                let label = i % self.classes;
+            for label in self.labels(n) {
                 for (j, v) in row.iter_mut().enumerate() {
                     let raw = centres[label * d + j] + rng.normal();
                     *v = raw * self.feature_scale + self.feature_offset;
@@ -190,6 +221,18 @@ impl DataSpec {
             let at = (i * 7919) % train.len();
             train.x[at * d] = f64::NAN;
         }
+        if faults.sorted_by_class {
+            train = sorted_by_label(&train, self.classes);
+        }
+        if faults.unscaled_validation {
+            // The scaler is fitted on the training rows and applied to them;
+            // only the patch hands the same fitted scaler to validation.
+            let (mean, std) = column_moments(&train);
+            standardise(&mut train, &mean, &std);
+            if patches.contains(&DataPatch::ScaleValidation) {
+                standardise(&mut val, &mean, &std);
+            }
+        }
 
         if patches.contains(&DataPatch::DropNanRows) {
             train = retain_rows(&train, |row, _| row.iter().all(|v| v.is_finite()));
@@ -201,12 +244,8 @@ impl DataSpec {
         }
         if patches.contains(&DataPatch::NormalizeFeatures) {
             let (mean, std) = column_moments(&train);
-            for split in [&mut train, &mut val] {
-                for (i, v) in split.x.iter_mut().enumerate() {
-                    let j = i % d;
-                    *v = (*v - mean[j]) / std[j].max(1e-12);
-                }
-            }
+            standardise(&mut train, &mean, &std);
+            standardise(&mut val, &mean, &std);
         }
         if patches.contains(&DataPatch::FilterNoisyLabels) {
             // Judged on the features as the loader now delivers them: after
@@ -279,6 +318,58 @@ fn finite_rows(split: &Split) -> Vec<bool> {
         .collect()
 }
 
+impl DataSpec {
+    /// The labels of `n` rows, in order. Balanced data cycles through the
+    /// classes; with priors each row goes to the class furthest behind its
+    /// quota, so every prefix of the split keeps the priors (no draws: the
+    /// counts are exact, `round(n * prior)` give or take one).
+    fn labels(&self, n: usize) -> Vec<usize> {
+        let classes = self.classes.max(1);
+        let total: f64 = self.class_priors.iter().sum();
+        if self.class_priors.len() != classes || total.is_nan() || total <= 0.0 {
+            return (0..n).map(|i| i % classes).collect();
+        }
+        let mut counts = vec![0usize; classes];
+        (0..n)
+            .map(|i| {
+                let behind =
+                    |c: usize| self.class_priors[c] / total * (i + 1) as f64 - counts[c] as f64;
+                let label =
+                    (1..classes).fold(0, |best, c| if behind(c) > behind(best) { c } else { best });
+                counts[label] += 1;
+                label
+            })
+            .collect()
+    }
+}
+
+/// The rows grouped by class (stable within a class): how a dataset read one
+/// class folder after another is stored.
+fn sorted_by_label(split: &Split, classes: usize) -> Split {
+    let mut out = Split::empty(split.features);
+    for class in 0..classes {
+        for i in 0..split.len() {
+            if split.y[i] == class {
+                out.push(split.row(i), class);
+            }
+        }
+    }
+    out
+}
+
+/// `(x - mean) / std` per feature, as a fitted `StandardScaler` transforms.
+fn standardise(split: &mut Split, mean: &[f64], std: &[f64]) {
+    let d = split.features.max(1);
+    for (i, v) in split.x.iter_mut().enumerate() {
+        let j = i % d;
+        let (m, s) = (
+            mean.get(j).copied().unwrap_or(0.0),
+            std.get(j).copied().unwrap_or(1.0),
+        );
+        *v = (*v - m) / s.max(1e-12);
+    }
+}
+
 /// Class centres on orthonormal directions of the informative subspace, each
 /// at distance `separation * sqrt(informative)` from the origin: every pair of
 /// classes is equally far apart, so a seed changes the rotation and the noise
@@ -332,10 +423,16 @@ fn row_key(row: &[f64]) -> Vec<u64> {
 
 /// Per-feature mean and population std over finite values.
 fn column_moments(split: &Split) -> (Vec<f64>, Vec<f64>) {
-    let d = split.features;
+    moments(&split.x, split.features)
+}
+
+/// Per-feature mean and population std over finite values of row-major `x`
+/// with `d` features.
+fn moments(x: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let d = d.max(1);
     let mut sum = vec![0.0; d];
     let mut count = vec![0usize; d];
-    for (i, v) in split.x.iter().enumerate() {
+    for (i, v) in x.iter().enumerate() {
         if v.is_finite() {
             sum[i % d] += v;
             count[i % d] += 1;
@@ -347,7 +444,7 @@ fn column_moments(split: &Split) -> (Vec<f64>, Vec<f64>) {
         .map(|(s, &n)| if n > 0 { s / n as f64 } else { 0.0 })
         .collect();
     let mut sq = vec![0.0; d];
-    for (i, v) in split.x.iter().enumerate() {
+    for (i, v) in x.iter().enumerate() {
         if v.is_finite() {
             let dv = v - mean[i % d];
             sq[i % d] += dv * dv;
@@ -373,6 +470,13 @@ pub struct DataBatchStats {
     pub feature_mean: f64,
     /// Mean over features of the per-feature training std.
     pub feature_std: f64,
+    /// The same two for the validation rows as the validation loader serves
+    /// them (after its transforms) in the final evaluation.
+    pub val_feature_mean: f64,
+    pub val_feature_std: f64,
+    /// Count of each class among the labels of one training batch as the
+    /// loader serves it (the first batch of the last epoch trained).
+    pub batch_label_distribution: Vec<usize>,
     /// Training values that are NaN or infinite.
     pub null_count: usize,
     /// Share of validation rows exactly equal to some training row.
@@ -388,7 +492,15 @@ pub struct DataBatchStats {
 }
 
 impl Dataset {
-    pub fn stats(&self, batch_size: usize) -> DataBatchStats {
+    /// The statistics `inspect_data_batch` shows. `served_val` is the
+    /// validation features as the validation loader served them (row-major,
+    /// like `val.x`); `batch_labels` the labels of one served training batch.
+    pub fn stats(
+        &self,
+        batch_size: usize,
+        served_val: &[f64],
+        batch_labels: &[usize],
+    ) -> DataBatchStats {
         let train = &self.train;
         let mut label_distribution = vec![0; self.classes];
         for &y in &train.y {
@@ -397,7 +509,14 @@ impl Dataset {
             }
         }
         let (mean, std) = column_moments(train);
+        let (val_mean, val_std) = moments(served_val, self.val.features);
         let d = train.features.max(1) as f64;
+        let mut batch_label_distribution = vec![0; self.classes];
+        for &y in batch_labels {
+            if let Some(slot) = batch_label_distribution.get_mut(y) {
+                *slot += 1;
+            }
+        }
         let null_count = train.x.iter().filter(|v| !v.is_finite()).count();
 
         let seen: std::collections::HashSet<Vec<u64>> =
@@ -434,6 +553,9 @@ impl Dataset {
             label_distribution,
             feature_mean: mean.iter().sum::<f64>() / d,
             feature_std: std.iter().sum::<f64>() / d,
+            val_feature_mean: val_mean.iter().sum::<f64>() / d,
+            val_feature_std: val_std.iter().sum::<f64>() / d,
+            batch_label_distribution,
             null_count,
             duplicate_ratio: share(duplicates),
             class_overlap_score: share(close),
@@ -469,6 +591,7 @@ mod tests {
             class_separation: 1.5,
             feature_scale: 1.0,
             feature_offset: 0.0,
+            class_priors: Vec::new(),
             faults: DataFaults::default(),
         }
     }
@@ -484,17 +607,17 @@ mod tests {
         let mut s = spec();
         s.faults.leakage = 0.2;
         let leaky = s.build(3, &[]);
-        let stats = leaky.stats(32);
+        let stats = leaky.stats(32, &[], &[]);
         assert!((stats.duplicate_ratio - 0.2).abs() < 1e-9, "{stats:?}");
         assert!(stats.class_overlap_score >= 0.2);
         let clean = s.build(3, &[DataPatch::RemoveOverlap]);
-        assert_eq!(clean.stats(32).duplicate_ratio, 0.0);
+        assert_eq!(clean.stats(32, &[], &[]).duplicate_ratio, 0.0);
         assert_eq!(clean.val.len(), 80);
     }
 
     #[test]
     fn honest_data_has_no_overlap() {
-        let stats = spec().build(5, &[]).stats(32);
+        let stats = spec().build(5, &[]).stats(32, &[], &[]);
         assert_eq!(stats.duplicate_ratio, 0.0);
         assert!(stats.class_overlap_score < 0.05);
         assert_eq!(stats.label_distribution, vec![50, 50, 50, 50]);
@@ -505,9 +628,11 @@ mod tests {
         let mut s = spec();
         s.feature_scale = 40.0;
         s.feature_offset = 100.0;
-        let raw = s.build(1, &[]).stats(32);
+        let raw = s.build(1, &[]).stats(32, &[], &[]);
         assert!(raw.feature_mean > 50.0 && raw.feature_std > 20.0, "{raw:?}");
-        let fixed = s.build(1, &[DataPatch::NormalizeFeatures]).stats(32);
+        let fixed = s
+            .build(1, &[DataPatch::NormalizeFeatures])
+            .stats(32, &[], &[]);
         assert!(fixed.feature_mean.abs() < 1e-9);
         assert!((fixed.feature_std - 1.0).abs() < 1e-9);
     }
@@ -516,9 +641,9 @@ mod tests {
     fn nan_rows_are_counted_and_dropped() {
         let mut s = spec();
         s.faults.nan_rows = 3;
-        assert_eq!(s.build(1, &[]).stats(32).null_count, 3);
+        assert_eq!(s.build(1, &[]).stats(32, &[], &[]).null_count, 3);
         let fixed = s.build(1, &[DataPatch::DropNanRows]);
-        assert_eq!(fixed.stats(32).null_count, 0);
+        assert_eq!(fixed.stats(32, &[], &[]).null_count, 0);
         assert_eq!(fixed.train.len(), 197);
     }
 
@@ -527,10 +652,10 @@ mod tests {
         let mut s = spec();
         s.class_separation = 1.2;
         let clean = s.build(4, &[]);
-        let clean_share = clean.stats(32).knn_label_disagreement;
+        let clean_share = clean.stats(32, &[], &[]).knn_label_disagreement;
         s.faults.label_noise = 0.4;
         let noisy = s.build(4, &[]);
-        let noisy_share = noisy.stats(32).knn_label_disagreement;
+        let noisy_share = noisy.stats(32, &[], &[]).knn_label_disagreement;
         assert!(clean_share < 0.15, "clean {clean_share}");
         assert!(noisy_share > clean_share + 0.2, "noisy {noisy_share}");
         let filtered = s.build(4, &[DataPatch::FilterNoisyLabels]);
@@ -552,7 +677,7 @@ mod tests {
             wrong_kept * 4 < flipped,
             "{wrong_kept} of {flipped} wrong labels survive"
         );
-        assert!(filtered.stats(32).knn_label_disagreement < noisy_share / 2.0);
+        assert!(filtered.stats(32, &[], &[]).knn_label_disagreement < noisy_share / 2.0);
     }
 
     #[test]
@@ -560,10 +685,14 @@ mod tests {
         let mut s = spec();
         s.faults.nan_rows = 5;
         let data = s.build(2, &[]);
-        let share = data.stats(32).knn_label_disagreement;
+        let share = data.stats(32, &[], &[]).knn_label_disagreement;
         assert!(share.is_finite() && share < 0.5, "{share}");
         let filtered = s.build(2, &[DataPatch::FilterNoisyLabels]);
-        assert_eq!(filtered.stats(32).null_count, 5, "NaN rows are not judged");
+        assert_eq!(
+            filtered.stats(32, &[], &[]).null_count,
+            5,
+            "NaN rows are not judged"
+        );
     }
 
     #[test]

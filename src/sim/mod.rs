@@ -8,13 +8,14 @@ pub mod budget;
 pub mod config;
 pub mod data;
 mod kernels;
+pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod program;
 pub mod rng;
 pub mod trainer;
 
-pub use config::{Callback, ConfigError, ConfigValue, TrainConfig};
+pub use config::{Callback, ClassWeighting, ConfigError, ConfigValue, TrainConfig};
 pub use data::{DataBatchStats, DataPatch, DataSpec};
 pub use program::{Program, ProgramError};
 pub use trainer::{

@@ -690,6 +690,40 @@ fn log_sum_exp(row: &[f64]) -> f64 {
     max + libm::log(sum)
 }
 
+/// Cross-entropy with per-class weights, as `CrossEntropyLoss(weight=w)`
+/// with its default mean reduction: each row's loss is scaled by its class's
+/// weight and the sum is divided by the sum of the rows' weights (not by the
+/// row count). A class missing from `weights` weighs 0.
+pub fn weighted_cross_entropy(
+    logits: &[f64],
+    labels: &[usize],
+    classes: usize,
+    weights: &[f64],
+) -> (f64, Vec<f64>) {
+    let weight = |y: usize| weights.get(y).copied().unwrap_or(0.0);
+    let norm: f64 = labels.iter().map(|&y| weight(y)).sum();
+    let mut grad = Vec::with_capacity(logits.len());
+    let mut total = 0.0;
+    for (i, &y) in labels.iter().enumerate() {
+        let row = &logits[i * classes..(i + 1) * classes];
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut sum = 0.0;
+        for &v in row {
+            sum += libm::exp(v - max);
+        }
+        let log_sum = max + libm::log(sum);
+        let w = weight(y);
+        total += w * (log_sum - row.get(y).copied().unwrap_or(f64::NAN));
+        for (j, &v) in row.iter().enumerate() {
+            let p = libm::exp(v - log_sum);
+            let target = if j == y { 1.0 } else { 0.0 };
+            grad.push(w * (p - target) / norm);
+        }
+    }
+    // PyTorch returns NaN (0/0) for a batch whose rows all weigh nothing.
+    (total / norm, grad)
+}
+
 /// Index of the largest logit per row (first on ties; NaN never wins).
 pub fn argmax_rows(logits: &[f64], classes: usize) -> Vec<usize> {
     logits

@@ -3,9 +3,12 @@
 //! [`RunTrace`]. An [`EpochObserver`] sees each epoch as it finishes and may stop
 //! the run (Ctrl-C); it is how training events leave the simulator.
 
-use super::config::{Callback, TrainConfig};
+use super::config::{Callback, ClassWeighting, TrainConfig};
 use super::data::{DataBatchStats, DataPatch, DataSpec, Dataset};
-use super::model::{Cache, Mlp, Mode, argmax_rows, cross_entropy, cross_entropy_loss, relu};
+use super::metrics;
+use super::model::{
+    Cache, Mlp, Mode, argmax_rows, cross_entropy, cross_entropy_loss, relu, weighted_cross_entropy,
+};
 use super::optim::{Optimizer, clip_global_norm, global_norm_and_sums};
 use super::program::{CriterionKind, Node, Program, Stmt, Target, Wrap};
 use super::rng::SimRng;
@@ -38,6 +41,9 @@ pub struct EpochRecord {
     pub train_loss: f64,
     pub val_loss: f64,
     pub val_accuracy: f64,
+    /// Mean recall over the validation classes (what accuracy hides when
+    /// classes are skewed).
+    pub val_balanced_accuracy: f64,
     /// Mean global gradient norm over the epoch's backward passes.
     pub grad_norm: f64,
     pub learning_rate: f64,
@@ -93,6 +99,7 @@ pub struct FinalMetrics {
     pub train_loss: f64,
     pub val_loss: f64,
     pub val_accuracy: f64,
+    pub val_balanced_accuracy: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +152,16 @@ struct Machine<'a> {
     dropout_rng: SimRng,
     shuffle_rng: SimRng,
     augment_rng: SimRng,
+    /// Noise the validation loader adds to its rows (0 = none), drawn from
+    /// its own stream so that validating never moves the training streams.
+    val_noise: f64,
+    val_augment_rng: SimRng,
+    /// Per-class loss weights (`CrossEntropyLoss(weight=…)`), when weighted.
+    class_weights: Option<Vec<f64>>,
+    /// Sample rows inversely to their class's count instead of shuffling.
+    balanced_sampling: bool,
+    /// Labels of the first batch of the latest epoch, as served.
+    served_batch_labels: Vec<usize>,
     glitch: Option<(usize, f64)>,
     // Per batch.
     batch_x: Vec<f64>,
@@ -169,11 +186,27 @@ struct Machine<'a> {
     tensor_sums: Vec<f64>,
     grad_norm_sum: f64,
     backward_calls: usize,
-    validated: Option<(f64, f64)>,
+    validated: Option<Evaluation>,
     last_train_mode: Mode,
     /// 0-based index of the batch being trained, for tracebacks.
     batch_index: usize,
     failure: Option<(String, String)>,
+}
+
+/// One validation pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Evaluation {
+    loss: f64,
+    accuracy: f64,
+    balanced_accuracy: f64,
+}
+
+impl Evaluation {
+    const NONE: Evaluation = Evaluation {
+        loss: f64::NAN,
+        accuracy: f64::NAN,
+        balanced_accuracy: f64::NAN,
+    };
 }
 
 /// What `loss.backward()` would find, as autograd tracks it.
@@ -204,6 +237,15 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
     );
     let grads = model.zeros_like();
     let faults = &spec.data.faults;
+    let val_noise = if faults.augmented_validation
+        && !spec.patches.contains(&DataPatch::NoValidationAugmentation)
+    {
+        config.augmentation_noise
+    } else {
+        0.0
+    };
+    let class_weights = (config.class_weighting == ClassWeighting::Balanced)
+        .then(|| balanced_weights(&data.train.y, data.classes));
     let mut m = Machine {
         config,
         data: &data,
@@ -216,6 +258,11 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         dropout_rng: SimRng::new(spec.seed, "dropout"),
         shuffle_rng: SimRng::new(spec.seed, "shuffle"),
         augment_rng: SimRng::new(spec.seed, "augment"),
+        val_noise,
+        val_augment_rng: SimRng::new(spec.seed, "val_augment"),
+        class_weights,
+        balanced_sampling: spec.patches.contains(&DataPatch::BalanceClasses),
+        served_batch_labels: Vec::new(),
         glitch: (faults.glitch_epoch > 0).then_some((faults.glitch_epoch, faults.glitch_scale)),
         batch_x: Vec::new(),
         batch_y: Vec::new(),
@@ -332,7 +379,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
     m.finish(epochs, outcome, layer_history, restored_epoch)
 }
 
-impl Machine<'_> {
+impl<'a> Machine<'a> {
     fn begin_epoch(&mut self, epoch: usize) {
         self.epoch = epoch;
         self.lr = self.config.lr_at(epoch);
@@ -344,10 +391,30 @@ impl Machine<'_> {
         self.validated = None;
     }
 
-    fn batch_loop(&mut self, body: &[Node]) {
+    /// The order the training loader serves rows in this epoch: a weighted
+    /// sample with replacement (`WeightedRandomSampler`), a fresh permutation
+    /// (`shuffle=True`), or the stored order (`shuffle=False`).
+    fn epoch_order(&mut self) -> Vec<usize> {
         let train = &self.data.train;
+        if self.balanced_sampling {
+            let weights = balanced_weights(&train.y, self.data.classes);
+            let row_weights: Vec<f64> = train
+                .y
+                .iter()
+                .map(|&y| weights.get(y).copied().unwrap_or(0.0))
+                .collect();
+            return weighted_sample(&row_weights, train.len(), &mut self.shuffle_rng);
+        }
         let mut order: Vec<usize> = (0..train.len()).collect();
-        self.shuffle_rng.shuffle(&mut order);
+        if self.config.shuffle {
+            self.shuffle_rng.shuffle(&mut order);
+        }
+        order
+    }
+
+    fn batch_loop(&mut self, body: &[Node]) {
+        let order = self.epoch_order();
+        let train = &self.data.train;
         let d = train.features;
         let batch = self.config.batch_size.max(1);
         for (b, chunk) in order.chunks(batch).enumerate() {
@@ -356,6 +423,9 @@ impl Machine<'_> {
             for &i in chunk {
                 self.batch_x.extend_from_slice(train.row(i));
                 self.batch_y.push(train.y[i]);
+            }
+            if b == 0 {
+                self.served_batch_labels.clone_from(&self.batch_y);
             }
             if self.config.augmentation_noise > 0.0 {
                 for v in self.batch_x.iter_mut() {
@@ -487,9 +557,27 @@ impl Machine<'_> {
                 let (loss, grad) = match (criterion, expr.target) {
                     // A one-hot row is a class distribution, which
                     // CrossEntropyLoss takes as well as an index: same loss.
-                    (CriterionKind::CrossEntropy, _) => {
-                        cross_entropy(&input, &self.batch_y, classes)
-                    }
+                    (CriterionKind::CrossEntropy, target) => match &self.class_weights {
+                        None => cross_entropy(&input, &self.batch_y, classes),
+                        Some(weights) => {
+                            let (loss, grad) =
+                                weighted_cross_entropy(&input, &self.batch_y, classes, weights);
+                            if target == Target::OneHot {
+                                // With class-probability targets PyTorch's
+                                // weighted mean divides by the rows, not by
+                                // the rows' summed weights.
+                                let norm: f64 = self
+                                    .batch_y
+                                    .iter()
+                                    .map(|&y| weights.get(y).copied().unwrap_or(0.0))
+                                    .sum();
+                                let k = norm / rows.max(1) as f64;
+                                (loss * k, grad.into_iter().map(|g| g * k).collect())
+                            } else {
+                                (loss, grad)
+                            }
+                        }
+                    },
                     (CriterionKind::Mse, Target::OneHot) => {
                         let target = |i: usize, j: usize| f64::from(u8::from(self.batch_y[i] == j));
                         mean_squared_error(&input, classes, target)
@@ -590,37 +678,67 @@ impl Machine<'_> {
         }
     }
 
-    /// Validation loss and accuracy in the model's current mode without dropout
-    /// randomness leaking into the training stream.
-    fn evaluate(&mut self) -> (f64, f64) {
-        let val = &self.data.val;
-        if val.is_empty() {
-            return (f64::NAN, f64::NAN);
+    /// The validation features as the validation loader serves them: with
+    /// the training augmentation's noise when it (wrongly) applies it (a
+    /// fresh draw per pass), else the rows themselves, uncopied.
+    fn served_validation(&mut self) -> Cow<'a, [f64]> {
+        let data: &'a Dataset = self.data;
+        if self.val_noise > 0.0 {
+            let noise = self.val_noise;
+            let rng = &mut self.val_augment_rng;
+            Cow::Owned(
+                data.val
+                    .x
+                    .iter()
+                    .map(|v| v + rng.normal() * noise)
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(&data.val.x)
         }
+    }
+
+    /// Validation loss and accuracy in the model's current mode without dropout
+    /// randomness leaking into the training stream. The loss is the plain
+    /// mean cross-entropy whatever the training loss weighs: one yardstick
+    /// for every run.
+    fn evaluate(&mut self) -> Evaluation {
+        if self.data.val.is_empty() {
+            return Evaluation::NONE;
+        }
+        let x = self.served_validation();
+        let val = &self.data.val;
         let saved = self.model.mode;
         self.model.mode = Mode::Eval;
         let mut rng = SimRng::new(0, "eval");
         let logits = self
             .model
-            .forward(&val.x, val.len(), &mut rng, &mut self.val_cache);
+            .forward(&x, val.len(), &mut rng, &mut self.val_cache);
         self.model.mode = saved;
         let loss = cross_entropy_loss(&logits, &val.y, self.data.classes);
         let predicted = argmax_rows(&logits, self.data.classes);
         let correct = predicted.iter().zip(&val.y).filter(|(p, y)| p == y).count();
-        (loss, correct as f64 / val.len() as f64)
+        let confusion = metrics::confusion(&val.y, &predicted, self.data.classes);
+        Evaluation {
+            loss,
+            accuracy: correct as f64 / val.len() as f64,
+            balanced_accuracy: metrics::balanced_accuracy(&confusion),
+        }
     }
 
     /// Validation with the model left in train mode: the validation loader's
     /// batches go through dropout (fresh masks) and through batch norm with
     /// each batch's own statistics, which also move the running estimates.
-    fn evaluate_in_train_mode(&mut self) -> Result<(f64, f64), String> {
-        let val = &self.data.val;
-        if val.is_empty() {
-            return Ok((f64::NAN, f64::NAN));
+    fn evaluate_in_train_mode(&mut self) -> Result<Evaluation, String> {
+        if self.data.val.is_empty() {
+            return Ok(Evaluation::NONE);
         }
+        let served = self.served_validation();
+        let val = &self.data.val;
         let (d, classes) = (val.features, self.data.classes);
         let batch = self.config.batch_size.max(1);
-        let (mut loss_sum, mut correct) = (0.0, 0usize);
+        let mut loss_sum = 0.0;
+        let mut predicted = Vec::with_capacity(val.len());
         let mut cache = Cache::inference();
         for start in (0..val.len()).step_by(batch) {
             let rows = batch.min(val.len() - start);
@@ -630,30 +748,34 @@ impl Machine<'_> {
                     "ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, {width}])"
                 ));
             }
-            let x = &val.x[start * d..(start + rows) * d];
+            let x = &served[start * d..(start + rows) * d];
             let y = &val.y[start..start + rows];
             let logits = self
                 .model
                 .forward(x, rows, &mut self.val_dropout_rng, &mut cache);
             loss_sum += cross_entropy_loss(&logits, y, classes) * rows as f64;
-            correct += argmax_rows(&logits, classes)
-                .iter()
-                .zip(y)
-                .filter(|(p, y)| p == y)
-                .count();
+            predicted.extend(argmax_rows(&logits, classes));
         }
-        Ok((
-            loss_sum / val.len() as f64,
-            correct as f64 / val.len() as f64,
-        ))
+        let correct = predicted.iter().zip(&val.y).filter(|(p, y)| p == y).count();
+        let confusion = metrics::confusion(&val.y, &predicted, classes);
+        Ok(Evaluation {
+            loss: loss_sum / val.len() as f64,
+            accuracy: correct as f64 / val.len() as f64,
+            balanced_accuracy: metrics::balanced_accuracy(&confusion),
+        })
     }
 
     fn end_epoch(&mut self) -> EpochRecord {
-        let (val_loss, val_accuracy) = if self.failure.is_some() {
-            (f64::NAN, f64::NAN)
+        let evaluation = if self.failure.is_some() {
+            Evaluation::NONE
         } else {
             self.validated.unwrap_or_else(|| self.evaluate())
         };
+        let Evaluation {
+            loss: val_loss,
+            accuracy: val_accuracy,
+            balanced_accuracy: val_balanced_accuracy,
+        } = evaluation;
         // Reported as the float32 framework would: past its range is inf.
         let val_loss = in_f32_range(val_loss);
         EpochRecord {
@@ -665,6 +787,7 @@ impl Machine<'_> {
             },
             val_loss,
             val_accuracy,
+            val_balanced_accuracy,
             grad_norm: if self.backward_calls > 0 {
                 self.grad_norm_sum / self.backward_calls as f64
             } else {
@@ -690,12 +813,14 @@ impl Machine<'_> {
                 train_loss: f64::NAN,
                 val_loss: f64::NAN,
                 val_accuracy: f64::NAN,
+                val_balanced_accuracy: f64::NAN,
             },
             |r| FinalMetrics {
                 epoch: r.epoch,
                 train_loss: r.train_loss,
                 val_loss: r.val_loss,
                 val_accuracy: r.val_accuracy,
+                val_balanced_accuracy: r.val_balanced_accuracy,
             },
         );
         let gradient_stats = history
@@ -728,9 +853,12 @@ impl Machine<'_> {
             })
             .collect();
 
+        // One eval forward of the rows as the validation loader serves them
+        // gives the dead-unit counts, the confusion matrix and the served
+        // statistics.
+        let served_val = self.served_validation();
         let val = &self.data.val;
-        // One eval forward serves the dead-unit counts and the confusion matrix.
-        let (logits, acts) = self.model.eval_forward(&val.x, val.len());
+        let (logits, acts) = self.model.eval_forward(&served_val, val.len());
         let layers = self.model.layer_count();
         let weight_stats = (0..layers)
             .map(|l| {
@@ -756,14 +884,7 @@ impl Machine<'_> {
             .collect();
 
         let classes = self.data.classes;
-        let mut confusion_matrix = vec![vec![0; classes]; classes];
-        if !val.is_empty() {
-            for (&y, p) in val.y.iter().zip(argmax_rows(&logits, classes)) {
-                if let Some(cell) = confusion_matrix.get_mut(y).and_then(|row| row.get_mut(p)) {
-                    *cell += 1;
-                }
-            }
-        }
+        let confusion_matrix = metrics::confusion(&val.y, &argmax_rows(&logits, classes), classes);
         RunTrace {
             epochs,
             outcome,
@@ -771,7 +892,11 @@ impl Machine<'_> {
             gradient_stats,
             weight_stats,
             modes: self.model.module_modes(self.last_train_mode),
-            data_stats: self.data.stats(self.config.batch_size),
+            data_stats: self.data.stats(
+                self.config.batch_size,
+                &served_val,
+                &self.served_batch_labels,
+            ),
             confusion_matrix,
         }
     }
@@ -846,6 +971,51 @@ fn mean_squared_error(
         grad.push(2.0 * diff / n);
     }
     (total / n, grad)
+}
+
+/// scikit-learn's "balanced" class weights, n / (classes · n_c), from the
+/// training labels; a class with no rows gets weight 0 (no row carries it).
+fn balanced_weights(labels: &[usize], classes: usize) -> Vec<f64> {
+    let mut counts = vec![0usize; classes];
+    for &y in labels {
+        if let Some(c) = counts.get_mut(y) {
+            *c += 1;
+        }
+    }
+    let n = labels.len() as f64;
+    counts
+        .iter()
+        .map(|&c| {
+            if c > 0 {
+                n / (classes as f64 * c as f64)
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// `count` indices drawn with replacement, each with probability
+/// proportional to its weight, as `WeightedRandomSampler(weights, count,
+/// replacement=True)` draws them.
+fn weighted_sample(weights: &[f64], count: usize, rng: &mut SimRng) -> Vec<usize> {
+    let mut cumulative = Vec::with_capacity(weights.len());
+    let mut total = 0.0;
+    for w in weights {
+        total += w.max(0.0);
+        cumulative.push(total);
+    }
+    if total.is_nan() || total <= 0.0 {
+        return (0..count.min(weights.len())).collect();
+    }
+    (0..count)
+        .map(|_| {
+            let u = rng.unit() * total;
+            cumulative
+                .partition_point(|&c| c <= u)
+                .min(weights.len() - 1)
+        })
+        .collect()
 }
 
 /// Judged per epoch: a layer that gets (almost) no gradient in most epochs is

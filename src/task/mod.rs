@@ -219,6 +219,34 @@ pub(crate) fn check_data(data: &DataSpec, at: &FieldPath) -> Vec<Problem> {
         -1000.0,
         1000.0,
     );
+    if !data.class_priors.is_empty() {
+        let priors = at.with("class_priors");
+        if data.class_priors.len() != data.classes {
+            p.push(problem(
+                priors.clone(),
+                format!(
+                    "needs one share per class ({}), got {}",
+                    data.classes,
+                    data.class_priors.len()
+                ),
+            ));
+        }
+        for (i, share) in data.class_priors.iter().enumerate() {
+            if !(share.is_finite() && (0.001..=1.0).contains(share)) {
+                p.push(problem(
+                    priors.with(i),
+                    format!("a class's share must be in [0.001, 1], got {share}"),
+                ));
+            }
+        }
+        let total: f64 = data.class_priors.iter().sum();
+        if (total - 1.0).abs() > 1e-6 {
+            p.push(problem(
+                priors,
+                format!("the shares must sum to 1, got {total}"),
+            ));
+        }
+    }
     let f = at.with("faults");
     let faults = &data.faults;
     check_range(&mut p, &f, "leakage", faults.leakage, 0.0, 1.0);
@@ -406,6 +434,11 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     for (name, value) in [
         ("min_val_accuracy", r.min_val_accuracy),
         ("max_duplicate_ratio", r.max_duplicate_ratio),
+        ("min_balanced_accuracy", r.min_balanced_accuracy),
+        (
+            "min_balanced_gain_vs_reference",
+            r.min_balanced_gain_vs_reference,
+        ),
     ] {
         if let Some(v) = value {
             check_range(&mut p, &recovery, name, v, 0.0, 1.0);

@@ -129,6 +129,7 @@ pub fn resolve(file: &TaskFile, index: usize, seed: Option<u64>) -> Result<Scena
         overwrite(&mut data.class_separation, shape.class_separation);
         overwrite(&mut data.feature_scale, shape.feature_scale);
         overwrite(&mut data.feature_offset, shape.feature_offset);
+        overwrite(&mut data.class_priors, shape.class_priors.clone());
         let patch = &variant.faults;
         let faults: &mut DataFaults = &mut data.faults;
         overwrite(&mut faults.leakage, patch.leakage);
@@ -136,6 +137,9 @@ pub fn resolve(file: &TaskFile, index: usize, seed: Option<u64>) -> Result<Scena
         overwrite(&mut faults.nan_rows, patch.nan_rows);
         overwrite(&mut faults.glitch_epoch, patch.glitch_epoch);
         overwrite(&mut faults.glitch_scale, patch.glitch_scale);
+        overwrite(&mut faults.sorted_by_class, patch.sorted_by_class);
+        overwrite(&mut faults.unscaled_validation, patch.unscaled_validation);
+        overwrite(&mut faults.augmented_validation, patch.augmented_validation);
         if let Some(n) = &variant.notes {
             notes = n;
         }

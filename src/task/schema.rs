@@ -161,6 +161,15 @@ pub struct Recovery {
     /// Measured train/val duplicate ratio at most this.
     #[serde(default)]
     pub max_duplicate_ratio: Option<f64>,
+    /// Final balanced validation accuracy (the mean of the per-class
+    /// recalls) at least this: where skewed classes let plain accuracy hide
+    /// a class the model never predicts.
+    #[serde(default)]
+    pub min_balanced_accuracy: Option<f64>,
+    /// Final balanced validation accuracy must close at least this share of
+    /// the gap between chance and the reference run's balanced accuracy.
+    #[serde(default)]
+    pub min_balanced_gain_vs_reference: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +177,8 @@ pub struct Recovery {
 pub enum MainMetric {
     ValAccuracy,
     ValLoss,
+    /// The mean of the per-class validation recalls.
+    BalancedAccuracy,
 }
 
 /// Matches an action: its type, and optionally its target and value.
@@ -274,6 +285,12 @@ pub struct FaultPatch {
     pub glitch_epoch: Option<usize>,
     #[serde(default)]
     pub glitch_scale: Option<f64>,
+    #[serde(default)]
+    pub sorted_by_class: Option<bool>,
+    #[serde(default)]
+    pub unscaled_validation: Option<bool>,
+    #[serde(default)]
+    pub augmented_validation: Option<bool>,
 }
 
 /// The data fields a variant may override.
@@ -286,6 +303,8 @@ pub struct DataPatch {
     pub feature_scale: Option<f64>,
     #[serde(default)]
     pub feature_offset: Option<f64>,
+    #[serde(default)]
+    pub class_priors: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -71,6 +71,16 @@ pub const LABELS: &[Term] = &[
     ),
     // The catalogue's categories, by group (each a task's root_cause).
     // -- data --
+    Term::label(
+        "class_imbalance",
+        FaultGroup::Data,
+        "one class dominates the training data, so the model learns to predict it and rarely the others while plain accuracy hides the missed classes",
+    ),
+    Term::label(
+        "preprocessing_mismatch",
+        FaultGroup::Data,
+        "training and validation inputs are prepared differently (one split scaled, the other not), so the model is judged on inputs unlike those it learned from",
+    ),
     // -- optimisation --
     Term::label(
         "lr_too_low",
@@ -133,6 +143,21 @@ pub const DATA_PATCHES: &[Term] = &[
         "drop training rows whose label disagrees with the majority of their 10 nearest training rows",
     )
     .aka(&["clean_labels", "knn_filter"]),
+    Term::new(
+        "scale_validation",
+        "apply the training loader's fitted feature scaling to the validation rows too",
+    )
+    .aka(&["match_preprocessing", "transform_validation", "val_transform"]),
+    Term::new(
+        "no_validation_augmentation",
+        "give the validation loader the deterministic evaluation transform, without random augmentation",
+    )
+    .aka(&["eval_transform", "no_val_augmentation"]),
+    Term::new(
+        "balance_classes",
+        "sample training rows with probability inversely proportional to their class's count (WeightedRandomSampler)",
+    )
+    .aka(&["oversample", "weighted_sampler", "resample"]),
 ];
 
 /// Callbacks `add_callback` attaches.
@@ -185,6 +210,16 @@ pub const LR_SCHEDULES: &[Term] = &[
         "multiply the rate by lr_gamma every lr_step_size epochs",
     )
     .aka(&["step"]),
+];
+
+/// How the loss weighs the classes (`class_weighting`).
+pub const CLASS_WEIGHTINGS: &[Term] = &[
+    Term::new("none", "every row counts the same"),
+    Term::new(
+        "balanced",
+        "class c weighs n / (classes x n_c) of the training labels, as CrossEntropyLoss(weight=...)",
+    )
+    .aka(&["inverse_frequency", "weighted"]),
 ];
 
 /// The words a flag target accepts (besides JSON `true`/`false`).
@@ -294,6 +329,10 @@ pub const CONFIG_TARGETS: &[ConfigTarget] = &[
     target("augmentation_noise", Range::Real { min: 0.0, max: 5.0 })
         .aka(&["augmentation"])
         .note("std of Gaussian noise added to training features"),
+    target("shuffle", Range::Flag).note("reshuffle the training rows every epoch"),
+    target("class_weighting", Range::Choice(CLASS_WEIGHTINGS))
+        .aka(&["class_weights", "loss_weights"])
+        .note("weights of the classes in the loss"),
 ];
 
 /// The five things a player can look at.

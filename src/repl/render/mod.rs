@@ -403,12 +403,14 @@ pub fn data(run: &RunView, style: &Style) -> String {
     let s = &run.data_stats.stats;
     let mut grid = Grid::new(&[("statistic", Kind::Text(10)), ("value", Kind::Text(12))]);
     let flag = |v: f64, bad: bool| (format!("{v:.3}"), if bad { Tone::Bad } else { Tone::Plain });
-    let labels = s
-        .label_distribution
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let counts = |v: &[usize]| {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let labels = counts(&s.label_distribution);
+    let batch_labels = counts(&s.batch_label_distribution);
     let rows: Vec<(&str, (String, Tone))> = vec![
         (
             "train / val rows",
@@ -426,6 +428,15 @@ pub fn data(run: &RunView, style: &Style) -> String {
         (
             "feature std",
             (format!("{:.3}", s.feature_std), Tone::Plain),
+        ),
+        ("labels in one batch", (batch_labels, Tone::Plain)),
+        (
+            "val feature mean",
+            (format!("{:.3}", s.val_feature_mean), Tone::Plain),
+        ),
+        (
+            "val feature std",
+            (format!("{:.3}", s.val_feature_std), Tone::Plain),
         ),
         (
             "null values",
@@ -459,6 +470,7 @@ pub fn data(run: &RunView, style: &Style) -> String {
     if !cm.is_empty() {
         let header: Vec<String> = std::iter::once("true \\ predicted".to_string())
             .chain((0..cm.len()).map(|c| c.to_string()))
+            .chain(std::iter::once("recall".to_string()))
             .collect();
         let kinds: Vec<(&str, Kind)> = header
             .iter()
@@ -477,6 +489,11 @@ pub fn data(run: &RunView, style: &Style) -> String {
                 let tone = if i == j { Tone::Good } else { Tone::Plain };
                 (n.to_string(), tone)
             }));
+            let recall = run.data_stats.per_class_recall.get(i).copied().flatten();
+            cells.push((
+                recall.map_or("-".to_string(), |r| format!("{r:.2}")),
+                Tone::Plain,
+            ));
             m.row(cells);
         }
         out.push_str("\nValidation confusion matrix\n");

@@ -7,6 +7,7 @@ use super::trainer::{RunTrace, Unobserved, run};
 use super::{DataPatch, Outcome, Program, RunSpec};
 use crate::task::TaskSet;
 
+mod data;
 mod data_rows;
 mod program;
 
