@@ -9,6 +9,8 @@ BUILTIN_TASKS = (
     "task_004",
     "task_005",
     "task_006",
+    "task_007",
+    "task_009",
     "task_011",
     "task_012",
     "task_013",
