@@ -11,6 +11,7 @@ BUILTIN_TASKS = (
     "task_006",
     "task_007",
     "task_009",
+    "task_010",
     "task_011",
     "task_012",
     "task_013",

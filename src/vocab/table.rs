@@ -81,6 +81,11 @@ pub const LABELS: &[Term] = &[
         FaultGroup::Data,
         "training and validation inputs are prepared differently (one split scaled, the other not), so the model is judged on inputs unlike those it learned from",
     ),
+    Term::label(
+        "augmentation_on_validation",
+        FaultGroup::Data,
+        "the training augmentation is applied to the validation data too, so validation scores the model on corrupted inputs: its metrics are worse and noisier than the model is",
+    ),
     // -- optimisation --
     Term::label(
         "lr_too_low",

@@ -98,3 +98,40 @@ fn skewed_classes_hide_behind_accuracy_and_balancing_recovers_them() {
         }
     }
 }
+
+/// task_010: the validation loader applies the training noise. Validation
+/// features are noisier than the training rows, accuracy falls far below the
+/// model's and moves with each evaluation's draw; a deterministic evaluation
+/// transform recovers it.
+#[test]
+fn augmented_validation_scores_corrupted_rows_and_the_eval_transform_recovers() {
+    for variant in 0..3 {
+        for seed in 0..3 {
+            let broken = spec("task_010", variant, seed);
+            let t = train(&broken);
+            let s = &t.data_stats;
+            assert!(s.val_feature_std > 1.5 * s.feature_std, "{s:?}");
+            let fixed = train(&with_patch(&broken, DataPatch::NoValidationAugmentation));
+            let f = &fixed.data_stats;
+            assert!((f.val_feature_std - f.feature_std).abs() < 0.2, "{f:?}");
+            assert!(
+                final_acc(&fixed) > final_acc(&t) + 0.15,
+                "variant {variant} seed {seed}: {} vs {}",
+                final_acc(&fixed),
+                final_acc(&t)
+            );
+            // Training is untouched: the same batches, the same weights.
+            assert_eq!(
+                t.epochs
+                    .iter()
+                    .map(|e| e.train_loss.to_bits())
+                    .collect::<Vec<_>>(),
+                fixed
+                    .epochs
+                    .iter()
+                    .map(|e| e.train_loss.to_bits())
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}
