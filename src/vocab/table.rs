@@ -86,6 +86,11 @@ pub const LABELS: &[Term] = &[
         FaultGroup::Data,
         "the training augmentation is applied to the validation data too, so validation scores the model on corrupted inputs: its metrics are worse and noisier than the model is",
     ),
+    Term::label(
+        "unshuffled_data",
+        FaultGroup::Data,
+        "the loader serves rows in stored order with shuffling off; stored sorted by class, every batch holds one class and each epoch drags the model toward the last class it saw",
+    ),
     // -- optimisation --
     Term::label(
         "lr_too_low",

@@ -135,3 +135,39 @@ fn augmented_validation_scores_corrupted_rows_and_the_eval_transform_recovers() 
         }
     }
 }
+
+/// task_008: class-sorted rows served with shuffle off. Every batch is one
+/// class and the model ends each epoch answering the last one; shuffling
+/// every epoch recovers it, and batch norm (one-class batch statistics) does
+/// not.
+#[test]
+fn class_sorted_rows_without_shuffle_collapse_to_one_class_and_shuffling_recovers() {
+    for variant in 0..3 {
+        for seed in 0..3 {
+            let broken = spec("task_008", variant, seed);
+            let t = train(&broken);
+            let batch = &t.data_stats.batch_label_distribution;
+            let rows: usize = batch.iter().sum();
+            assert!(rows > 1 && batch.contains(&rows), "one class per batch: {batch:?}");
+            let predicted: Vec<usize> = (0..4)
+                .map(|c| t.confusion_matrix.iter().map(|r| r[c]).sum())
+                .collect();
+            let top = predicted.iter().copied().max().unwrap_or(0);
+            assert!(top * 10 >= 128 * 8, "variant {variant} seed {seed}: {predicted:?}");
+            let mut shuffled = broken.clone();
+            shuffled.config.shuffle = true;
+            let s = train(&shuffled);
+            assert!(
+                final_acc(&s) > final_acc(&t) + 0.4,
+                "variant {variant} seed {seed}: {} vs {}",
+                final_acc(&s),
+                final_acc(&t)
+            );
+            let served = &s.data_stats.batch_label_distribution;
+            assert!(served.iter().filter(|&&n| n > 0).count() > 1, "{served:?}");
+            let mut normed = broken.clone();
+            normed.config.batch_norm = true;
+            assert!(final_acc(&train(&normed)) < final_acc(&s) - 0.3);
+        }
+    }
+}
