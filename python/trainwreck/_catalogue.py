@@ -10,6 +10,7 @@ BUILTIN_TASKS = (
     "task_005",
     "task_006",
     "task_007",
+    "task_008",
     "task_009",
     "task_010",
     "task_011",

@@ -148,12 +148,18 @@ fn class_sorted_rows_without_shuffle_collapse_to_one_class_and_shuffling_recover
             let t = train(&broken);
             let batch = &t.data_stats.batch_label_distribution;
             let rows: usize = batch.iter().sum();
-            assert!(rows > 1 && batch.contains(&rows), "one class per batch: {batch:?}");
+            assert!(
+                rows > 1 && batch.contains(&rows),
+                "one class per batch: {batch:?}"
+            );
             let predicted: Vec<usize> = (0..4)
                 .map(|c| t.confusion_matrix.iter().map(|r| r[c]).sum())
                 .collect();
             let top = predicted.iter().copied().max().unwrap_or(0);
-            assert!(top * 10 >= 128 * 8, "variant {variant} seed {seed}: {predicted:?}");
+            assert!(
+                top * 10 >= 128 * 8,
+                "variant {variant} seed {seed}: {predicted:?}"
+            );
             let mut shuffled = broken.clone();
             shuffled.config.shuffle = true;
             let s = train(&shuffled);
