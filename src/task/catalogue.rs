@@ -51,14 +51,6 @@ pub struct Unmasked {
     pub category: String,
 }
 
-fn tier_rank(d: Difficulty) -> u8 {
-    match d {
-        Difficulty::Easy => 0,
-        Difficulty::Medium => 1,
-        Difficulty::Hard => 2,
-    }
-}
-
 /// The categories of a task set, ordered by group, then tier, then label.
 pub fn categories(set: &TaskSet) -> Vec<Category> {
     let mut out: Vec<Category> = Vec::new();
@@ -67,9 +59,7 @@ pub fn categories(set: &TaskSet) -> Vec<Category> {
         match out.iter_mut().find(|c| c.label == file.root_cause) {
             Some(c) => {
                 c.tasks.push(task.id().to_string());
-                if tier_rank(file.difficulty) < tier_rank(c.tier) {
-                    c.tier = file.difficulty;
-                }
+                c.tier = c.tier.min(file.difficulty);
             }
             None => out.push(Category {
                 label: file.root_cause.clone(),
@@ -79,9 +69,7 @@ pub fn categories(set: &TaskSet) -> Vec<Category> {
             }),
         }
     }
-    out.sort_by(|a, b| {
-        (a.group, tier_rank(a.tier), &a.label).cmp(&(b.group, tier_rank(b.tier), &b.label))
-    });
+    out.sort_by(|a, b| (a.group, a.tier, &a.label).cmp(&(b.group, b.tier, &b.label)));
     out
 }
 

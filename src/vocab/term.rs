@@ -28,12 +28,6 @@ pub enum FaultGroup {
 }
 
 impl FaultGroup {
-    pub const ALL: [FaultGroup; 3] = [
-        FaultGroup::Data,
-        FaultGroup::Optimisation,
-        FaultGroup::Program,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             FaultGroup::Data => "data",

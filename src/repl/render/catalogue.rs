@@ -133,11 +133,7 @@ pub fn category_progress(
     let next = categories
         .iter()
         .filter(|c| !solved(c, best))
-        .min_by_key(|c| match c.tier {
-            Difficulty::Easy => 0,
-            Difficulty::Medium => 1,
-            Difficulty::Hard => 2,
-        })
+        .min_by_key(|c| c.tier)
         .and_then(|c| {
             c.tasks
                 .iter()
