@@ -2,10 +2,10 @@
 //! healthy reference run must be healthy, its broken run must not already
 //! count as recovered, its walkthrough must recover, and none of its red
 //! herrings may recover the run on its own (a change that cures the run is
-//! never a symptom-only change). `tasks check` runs this after the static
+//! never a symptom-only change); a two-fault task's run must need both cures. `tasks check` runs this after the static
 //! checks; the tests run it with more seeds.
 
-use super::action::ActionRequest;
+use super::action::{Action, ActionRequest};
 use super::episode::Episode;
 use super::verdict::reference_is_healthy;
 use crate::events::{FixedClock, NoSink};
@@ -124,6 +124,11 @@ pub fn audit(task: &Arc<Task>, per_variant: usize) -> Vec<Finding> {
                     ));
                 }
             }
+            if task.file.secondary.is_some() {
+                for why in each_cure_is_needed(task, seed, episode.walkthrough()) {
+                    problem(why);
+                }
+            }
             let walkthrough = episode.walkthrough().to_vec();
             let mut recovered = false;
             for step in &walkthrough {
@@ -136,4 +141,46 @@ pub fn audit(task: &Arc<Task>, per_variant: usize) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// A two-fault task must need both cures: its walkthrough holds at least two
+/// changes, and leaving any one of them out leaves a run that does not
+/// recover. Returns what is wrong.
+fn each_cure_is_needed(task: &Arc<Task>, seed: u64, walkthrough: &[ActionRequest]) -> Vec<String> {
+    let changes: Vec<usize> = walkthrough
+        .iter()
+        .enumerate()
+        .filter(|(_, step)| Action::interpret(step).is_ok_and(|a| a.is_fix()))
+        .map(|(i, _)| i)
+        .collect();
+    if changes.len() < 2 {
+        return vec![format!(
+            "a two-fault task's walkthrough must make a change for each fault; it makes {}",
+            changes.len()
+        )];
+    }
+    let mut problems = Vec::new();
+    for &left_out in &changes {
+        let Ok(mut episode) = Episode::reset(task.clone(), seed, &mut NoSink, &FixedClock) else {
+            continue;
+        };
+        let mut recovered = false;
+        for (i, step) in walkthrough.iter().enumerate() {
+            if i == left_out || episode.is_done() {
+                continue;
+            }
+            let (_, info) = episode.step(step, &mut NoSink, &FixedClock);
+            recovered |= info.verdict.is_some_and(|v| v.recovered);
+        }
+        if recovered {
+            problems.push(format!(
+                "the walkthrough without its change '{}' still recovers: that fault alone is not needed",
+                walkthrough
+                    .get(left_out)
+                    .and_then(|s| Action::interpret(s).ok())
+                    .map_or_else(String::new, |a| a.label())
+            ));
+        }
+    }
+    problems
 }

@@ -78,6 +78,8 @@ pub struct Evidence<'a> {
     pub failed_restarts: usize,
     pub diagnosis: Option<&'a str>,
     pub root_cause: &'a str,
+    /// A two-fault task's second fault: a right answer, but not the root cause.
+    pub secondary_cause: Option<&'a str>,
     /// Other labels with credit: label → share.
     pub labels: &'a BTreeMap<String, f64>,
     pub steps: usize,
@@ -138,6 +140,10 @@ pub fn grade(rubric: &Rubric, e: &Evidence<'_>) -> Grade {
             (Some(d), s) if s >= 1.0 => {
                 format!("diagnosis: {d} names the root cause, but nothing you found backs it")
             }
+            (Some(d), s) if s > 0.0 && e.secondary_cause == Some(d) => format!(
+                "diagnosis: {d} is the second fault; the root cause, the one to name, is {}",
+                e.root_cause
+            ),
             (Some(d), s) if s > 0.0 => format!(
                 "diagnosis: {d} names part of the mechanism (the root cause: {})",
                 e.root_cause

@@ -430,6 +430,17 @@ impl Game {
                 .map(|sign| s.wrap(&format!("  • {sign}"), "    ")),
         );
         text.push(s.wrap(&format!("{} {}", s.accent("The fix:"), d.fix), "  "));
+        if let Some(second) = &d.secondary {
+            text.push(s.wrap(
+                &format!(
+                    "{} {}",
+                    s.accent(&format!("The second fault, {}:", second.cause)),
+                    second.bug
+                ),
+                "  ",
+            ));
+            text.push(s.wrap(&format!("{} {}", s.accent("Its fix:"), second.fix), "  "));
+        }
         if let Some(r) = &d.reference {
             text.push(s.dim(&format!("Read more: {r}")));
         }

@@ -201,7 +201,10 @@ pub fn resolve(file: &TaskFile, index: usize, seed: Option<u64>) -> Result<Scena
                 ),
             )
     });
-    problems.extend(super::check_data(&data, &FieldPath(vec!["data".into()])));
+    problems.extend(super::validate::check_data(
+        &data,
+        &FieldPath(vec!["data".into()]),
+    ));
     if problems.is_empty() {
         Ok(Scenario {
             variant: index,

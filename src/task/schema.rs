@@ -57,6 +57,10 @@ pub struct TaskFile {
     pub recovery: Recovery,
     pub rubric: Rubric,
     pub debrief: Debrief,
+    /// A second fault in the same run (a two-fault task): both must be cured
+    /// for the run to recover; the diagnosis names `root_cause`.
+    #[serde(default)]
+    pub secondary: Option<Secondary>,
     /// The intended solution, as step data; a variant may replace it.
     #[serde(default)]
     pub walkthrough: Vec<WalkStep>,
@@ -250,6 +254,25 @@ pub struct Debrief {
     pub fix: String,
     #[serde(default)]
     pub reference: Option<String>,
+    /// The second fault of a two-fault task, taken from its `[secondary]`
+    /// table when the debrief is shown (never written in `[debrief]`).
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<Secondary>,
+}
+
+/// The second fault of a two-fault task: its label and its own debrief. The
+/// label earns the share `labels` gives it (partial: the diagnosis names the
+/// root cause); `tasks check` makes sure curing either fault alone does not
+/// recover the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Secondary {
+    /// A diagnosis label.
+    pub cause: String,
+    /// What the second fault does, and why the first one hid it.
+    pub bug: String,
+    /// How to cure it.
+    pub fix: String,
 }
 
 /// A sign of the fault in the debrief. A sign that states something
