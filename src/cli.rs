@@ -128,6 +128,10 @@ pub enum TasksAction {
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Seeds each variant is played on (CI plays many: a verdict must
+        /// hold on every seed, not just the first few).
+        #[arg(long, default_value_t = AUDIT_SEEDS, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        seeds: u16,
     },
 }
 
@@ -154,13 +158,13 @@ pub fn run(cli: Cli) -> i32 {
     }
     match cli.command {
         Some(Command::Tasks {
-            action: Some(TasksAction::Check { paths }),
+            action: Some(TasksAction::Check { paths, seeds }),
             ..
         }) => {
             if missing(&paths) {
                 return 2;
             }
-            check(&paths)
+            check(&paths, usize::from(seeds))
         }
         Some(Command::Tasks { json, action: None }) => {
             let Some(tasks) = load_tasks(&cli.tasks_dirs) else {
@@ -242,10 +246,10 @@ fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
     }
 }
 
-/// Seeds per variant `tasks check` plays.
-const AUDIT_SEEDS: usize = 4;
+/// Seeds per variant `tasks check` plays unless told.
+const AUDIT_SEEDS: u16 = 4;
 
-fn check(paths: &[PathBuf]) -> i32 {
+fn check(paths: &[PathBuf], seeds_per_variant: usize) -> i32 {
     let files = crate::files::expand(paths, &["toml", "json"]);
     let mut failed = 0;
     // An id may be defined once, among the built-ins and the files given, as
@@ -274,8 +278,10 @@ fn check(paths: &[PathBuf]) -> i32 {
                     // Playing the task is the only way to know its runs tell
                     // the story it claims: a healthy reference, a broken run
                     // that is really broken, herrings that do not cure it.
-                    let findings =
-                        crate::env::audit::audit(&std::sync::Arc::new(t.clone()), AUDIT_SEEDS);
+                    let findings = crate::env::audit::audit(
+                        &std::sync::Arc::new(t.clone()),
+                        seeds_per_variant,
+                    );
                     if findings.is_empty() {
                         let note = if builtin { ", built in" } else { "" };
                         println!("ok: {} ({}{note})", file.display(), t.id());

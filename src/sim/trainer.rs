@@ -114,6 +114,10 @@ pub struct RunTrace {
     pub data_stats: DataBatchStats,
     /// Validation confusion matrix of the final model: rows true, columns predicted.
     pub confusion_matrix: Vec<Vec<usize>>,
+    /// Share of the scores the loss was handed over all training steps that
+    /// were negative (NaN when no loss ran). Raw logits are negative about
+    /// half the time; a relu or softmax wrapped around them makes it 0.
+    pub negative_score_share: f64,
 }
 
 /// Whether to go on after an epoch.
@@ -176,6 +180,9 @@ struct Machine<'a> {
     graph: LossGraph,
     last_grad_norm: f64,
     loss: f64,
+    /// Scores handed to the loss so far, and how many were negative.
+    scores_seen: usize,
+    scores_negative: usize,
     // Per epoch.
     epoch: usize,
     lr: f64,
@@ -273,6 +280,8 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
         graph: LossGraph::Missing,
         last_grad_norm: 0.0,
         loss: f64::NAN,
+        scores_seen: 0,
+        scores_negative: 0,
         epoch: 0,
         lr: config.learning_rate,
         loss_sum: 0.0,
@@ -554,6 +563,8 @@ impl<'a> Machine<'a> {
                     );
                 };
                 let input = apply_wrap(expr.wrap, &self.logits, classes);
+                self.scores_seen += input.len();
+                self.scores_negative += input.iter().filter(|v| **v < 0.0).count();
                 let (loss, grad) = match (criterion, expr.target) {
                     // A one-hot row is a class distribution, which
                     // CrossEntropyLoss takes as well as an index: same loss.
@@ -898,6 +909,11 @@ impl<'a> Machine<'a> {
                 &self.served_batch_labels,
             ),
             confusion_matrix,
+            negative_score_share: if self.scores_seen == 0 {
+                f64::NAN
+            } else {
+                self.scores_negative as f64 / self.scores_seen as f64
+            },
         }
     }
 }

@@ -175,6 +175,17 @@ pub struct Recovery {
     /// the gap between chance and the reference run's balanced accuracy.
     #[serde(default)]
     pub min_balanced_gain_vs_reference: Option<f64>,
+    /// Every module was in train mode during the training steps (as
+    /// `inspect_model_modes` reports them): the measured fact a model-mode
+    /// fault changes, where its effect on accuracy is too small on some
+    /// seeds to tell a broken run from a cured one.
+    #[serde(default)]
+    pub modules_in_train_mode: Option<bool>,
+    /// At least this share of the scores the loss was handed during training
+    /// were negative: raw logits are negative about half the time, while a
+    /// relu (or softmax) around them clips every score to zero or above.
+    #[serde(default)]
+    pub min_negative_score_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

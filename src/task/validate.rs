@@ -332,6 +332,7 @@ pub fn validate(file: &TaskFile) -> Vec<Problem> {
     for (name, value) in [
         ("min_val_accuracy", r.min_val_accuracy),
         ("max_duplicate_ratio", r.max_duplicate_ratio),
+        ("min_negative_score_share", r.min_negative_score_share),
         ("min_balanced_accuracy", r.min_balanced_accuracy),
         (
             "min_balanced_gain_vs_reference",
