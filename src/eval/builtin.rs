@@ -1,7 +1,6 @@
-//! The built-in agents, the scale every other agent is read against: a
-//! random agent that samples valid-looking actions from the vocabulary table,
-//! and a heuristic that reads only the observation lines (as any external
-//! agent would) and follows a debugging checklist.
+//! The random built-in agent, the floor every other agent is read against: it
+//! samples valid-looking actions from the vocabulary table. Also the line
+//! plumbing the built-in agents share (the heuristic is in `heuristic.rs`).
 
 use super::agent::{Agent, AgentError};
 use crate::env::ActionRequest;
@@ -10,11 +9,11 @@ use crate::sim::rng::SimRng;
 use crate::vocab::{self, CONFIG_TARGETS, Field, Range, Values};
 use serde_json::{Value, json};
 
-fn step_line(action: &ActionRequest) -> String {
+pub(super) fn step_line(action: &ActionRequest) -> String {
     json!({"type": "step", "data": action}).to_string()
 }
 
-fn observation(reply: &str) -> Value {
+pub(super) fn observation(reply: &str) -> Value {
     serde_json::from_str::<Value>(reply)
         .ok()
         .and_then(|mut v| v.get_mut("data").map(|d| d["observation"].take()))
@@ -22,8 +21,7 @@ fn observation(reply: &str) -> Value {
 }
 
 /// The statements of the standard training loop, by 1-based line number of
-/// train.py (docs/TASKS.md); a random fix draws from them, the heuristic
-/// restores them.
+/// train.py (docs/TASKS.md); a random fix draws from them.
 const LOOP: [(u64, &str); 6] = [
     (12, "model.train()"),
     (14, "optimizer.zero_grad()"),
@@ -115,155 +113,6 @@ impl RandomAgent {
 }
 
 impl Agent for RandomAgent {
-    fn act(&mut self, reply: &str) -> Result<Option<String>, AgentError> {
-        let obs = observation(reply);
-        Ok(Some(step_line(&self.action(&obs))))
-    }
-}
-
-/// A debugging checklist: look at gradients, data, modes and code; name the
-/// first anomaly found; apply its usual cure; restart; diagnose.
-#[derive(Debug, Default)]
-pub struct Heuristic {
-    diagnosis: Option<&'static str>,
-    cures: Vec<ActionRequest>,
-    restarted: bool,
-}
-
-fn numbers(v: &Value) -> Vec<Option<f64>> {
-    v.as_array()
-        .map(|a| a.iter().map(Value::as_f64).collect())
-        .unwrap_or_default()
-}
-
-fn set(target: &str, value: ConfigValue) -> ActionRequest {
-    let mut a = ActionRequest::new("modify_config");
-    a.target = Some(target.into());
-    a.value = Some(value);
-    a
-}
-
-fn with_target(action: &str, target: &str) -> ActionRequest {
-    let mut a = ActionRequest::new(action);
-    a.target = Some(target.into());
-    a
-}
-
-/// Strip a trailing comment and spacing, so `x  =  y  # note` reads `x = y`.
-fn statement(line: &str) -> String {
-    let code = line.split('#').next().unwrap_or("");
-    code.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The root cause the observation points to, and the actions that cure it.
-fn judge(obs: &Value) -> (&'static str, Vec<ActionRequest>) {
-    let code = obs["code_snippet"]["code"].as_str().unwrap_or("");
-    let lines: Vec<&str> = code.lines().collect();
-    for (n, expected) in LOOP {
-        let at = usize::try_from(n - 1).ok().and_then(|i| lines.get(i));
-        // A mode line that is only a comment is a mode problem, not a wrong
-        // computation: the mode check below names it.
-        if let Some(line) = at
-            && statement(line) != expected
-            && !(expected == LOOP[0].1 && statement(line).is_empty())
-        {
-            let mut fix = ActionRequest::new("fix_code");
-            fix.line = Some(n);
-            fix.replacement = Some(expected.into());
-            return ("code_bug", vec![fix]);
-        }
-    }
-    let modes = obs["model_mode_info"].as_object();
-    if modes.is_some_and(|m| m.values().any(|v| v == "eval")) {
-        return (
-            "batchnorm_eval_mode",
-            vec![ActionRequest::new("fix_model_mode")],
-        );
-    }
-    let data = &obs["data_batch_stats"];
-    if data["duplicate_ratio"].as_f64().unwrap_or(0.0) > 0.05 {
-        return (
-            "data_leakage",
-            vec![with_target("patch_data_loader", "remove_overlap")],
-        );
-    }
-    if data["null_count"].as_u64().unwrap_or(0) > 0 {
-        return (
-            "nan_in_data",
-            vec![with_target("patch_data_loader", "drop_nan_rows")],
-        );
-    }
-    let grads = obs["gradient_stats"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mean_norm = |g: Option<&Value>| g.and_then(|g| g["mean_norm"].as_f64());
-    let (first, last) = (mean_norm(grads.first()), mean_norm(grads.last()));
-    let shrinking = matches!((first, last), (Some(f), Some(l)) if l > 0.0 && f / l < 1e-3);
-    if grads.iter().any(|g| g["is_vanishing"] == true) || shrinking {
-        return (
-            "vanishing_gradients",
-            vec![set("weight_init", ConfigValue::Text("kaiming".into()))],
-        );
-    }
-    let train = numbers(&obs["training_loss_history"]);
-    let completed = obs["epochs_completed"].as_u64().unwrap_or(0) as usize;
-    let blew_up = obs["run_status"] == "failed"
-        || train.iter().take(completed).any(Option::is_none)
-        || grads.iter().any(|g| g["is_exploding"] == true);
-    if blew_up {
-        return (
-            "lr_too_high",
-            vec![set("learning_rate", ConfigValue::Number(0.001))],
-        );
-    }
-    if data["feature_std"].as_f64().is_some_and(|s| s > 10.0)
-        || data["feature_mean"].as_f64().is_some_and(|m| m.abs() > 5.0)
-    {
-        return (
-            "unnormalized_inputs",
-            vec![with_target("patch_data_loader", "normalize_features")],
-        );
-    }
-    (
-        "overfitting",
-        vec![with_target("add_callback", "early_stopping")],
-    )
-}
-
-impl Heuristic {
-    fn action(&mut self, obs: &Value) -> ActionRequest {
-        let state = &obs["episode_state"];
-        for (flag, inspect) in [
-            ("gradients_inspected", "inspect_gradients"),
-            ("data_inspected", "inspect_data_batch"),
-            ("model_modes_inspected", "inspect_model_modes"),
-            ("code_inspected", "inspect_code"),
-        ] {
-            if state[flag] == false {
-                return ActionRequest::new(inspect);
-            }
-        }
-        if self.diagnosis.is_none() {
-            let (diagnosis, mut cures) = judge(obs);
-            cures.reverse();
-            self.diagnosis = Some(diagnosis);
-            self.cures = cures;
-        }
-        if let Some(cure) = self.cures.pop() {
-            return cure;
-        }
-        if !self.restarted && state["fix_action_taken"] == true {
-            self.restarted = true;
-            return ActionRequest::new("restart_run");
-        }
-        let mut diagnose = ActionRequest::new("mark_diagnosed");
-        diagnose.diagnosis = self.diagnosis.map(str::to_string);
-        diagnose
-    }
-}
-
-impl Agent for Heuristic {
     fn act(&mut self, reply: &str) -> Result<Option<String>, AgentError> {
         let obs = observation(reply);
         Ok(Some(step_line(&self.action(&obs))))

@@ -8,12 +8,17 @@
 mod agent;
 mod board;
 mod builtin;
+mod evidence;
+mod heuristic;
 mod plan;
+mod rules;
 
 pub use agent::{Agent, AgentError, ProcessAgent};
 pub use board::{Board, Row};
-pub use builtin::{Heuristic, RandomAgent};
+pub use builtin::RandomAgent;
+pub use heuristic::Heuristic;
 pub use plan::{EpisodeSpec, SeedRange, plan};
+pub use rules::markdown_table as heuristic_rules_table;
 
 use crate::events::{FixedClock, NoSink};
 use crate::protocol::{self, ErrorCode, ProtocolError, Request, error_reply};

@@ -80,3 +80,14 @@ fn python_catalogue_is_the_builtin_one() {
         "python/trainwreck/_catalogue.py is out of step with the catalogue; write this:\n\n{generated}"
     );
 }
+
+/// docs/BASELINES.md shows the heuristic agent's rule table as it is.
+#[test]
+fn baselines_show_the_heuristic_rules() {
+    let doc = std::fs::read_to_string("docs/BASELINES.md").unwrap();
+    let table = trainwreck::eval::heuristic_rules_table();
+    assert!(
+        doc.contains(&table),
+        "docs/BASELINES.md's rule table is out of step with src/eval/rules.rs; paste this in:\n\n{table}"
+    );
+}
