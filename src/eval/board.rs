@@ -109,6 +109,7 @@ mod tests {
             task_id: task.into(),
             seed: 0,
             variant: "base".into(),
+            category: "overfitting".into(),
             score,
             success: score >= 0.9,
             steps: 4,

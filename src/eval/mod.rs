@@ -82,6 +82,9 @@ pub struct EpisodeResult {
     pub task_id: String,
     pub seed: u64,
     pub variant: String,
+    /// The fault category played (a mystery's unmasked one), told only in
+    /// the results, never to the agent.
+    pub category: String,
     pub score: f64,
     pub success: bool,
     pub steps: usize,
@@ -191,6 +194,12 @@ pub fn play(
         task_id: spec.task_id.clone(),
         seed: spec.seed,
         variant: episode.map_or_else(String::new, |e| crate::session::variant_name(e).to_string()),
+        category: episode.map_or_else(String::new, |e| {
+            let task = e.task();
+            task.unmasked
+                .as_ref()
+                .map_or_else(|| task.file.root_cause.clone(), |u| u.category.clone())
+        }),
         score,
         success: ending == Ending::Done && score >= SUCCESS_SCORE,
         steps: episode.map_or(0, |e| e.step_count()),
@@ -240,6 +249,7 @@ pub fn evaluate(
                             task_id: spec.task_id.clone(),
                             seed: spec.seed,
                             variant: String::new(),
+                            category: String::new(),
                             score: 0.0,
                             success: false,
                             steps: 0,

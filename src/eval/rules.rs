@@ -158,7 +158,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         label: "dead_relus",
-        evidence: "a hidden layer with at least 75% dead units, and validation accuracy that ends at chance or 0.2 below its best",
+        evidence: "a hidden layer with at least 60% dead units, and validation accuracy that ends at chance or 0.2 below its best",
         cure: "learning rate to the usual rate (Adam 1e-3; SGD 0.1 x (1 - momentum))",
         check: units_died,
     },
@@ -188,7 +188,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         label: "overfitting",
-        evidence: "validation loss ends 15% or more above its minimum while the training loss ends under half of it",
+        evidence: "validation loss ends 10% or more above its minimum while the training loss ends under half of it",
         cure: "add_callback early_stopping",
         check: validation_turns_up,
     },
@@ -412,7 +412,7 @@ fn rate_for_batch(e: &Evidence) -> f64 {
 }
 
 fn units_died(e: &Evidence) -> Option<Vec<ActionRequest>> {
-    let dead = e.hidden_weights().iter().any(|w| w.dead_pct >= 75.0);
+    let dead = e.hidden_weights().iter().any(|w| w.dead_pct >= 60.0);
     let chance = 1.0 / e.classes() as f64;
     let best = Evidence::max(&e.val_accuracy)?;
     let end = Evidence::last(&e.val_accuracy)?;
@@ -467,7 +467,7 @@ fn validation_turns_up(e: &Evidence) -> Option<Vec<ActionRequest>> {
     let best = Evidence::min(&e.val_loss)?;
     let end = Evidence::last(&e.val_loss)?;
     let train = Evidence::last(&e.train_loss)?;
-    (end >= 1.15 * best && train < 0.5 * best)
+    (end >= 1.1 * best && train < 0.5 * best)
         .then(|| vec![with_target("add_callback", "early_stopping")])
 }
 
