@@ -1,13 +1,16 @@
 """Two reference agents that read only observations (standard library only).
 
 * :class:`RandomAgent` picks an available action at random (seeded, so an
-  evaluation is reproducible), with random parameters from the vocabulary.
+  evaluation is reproducible), with random parameters drawn from the server's
+  action schema (labels, targets, ranges: whatever the running binary offers).
 * :class:`HeuristicAgent` inspects gradients, data and modes, then follows the
   first symptom it recognises: the fix that symptom calls for, a restart, and
   the diagnosis. A floor for any learned agent, not a solution key.
 
-An agent is any object with ``name`` and ``act(observation) -> action`` and an
-optional ``reset(task_id, seed)``.
+An agent is any object with ``name`` and ``act(observation) -> action``, an
+optional ``reset(task_id, seed)``, and an optional ``attach(schema)`` that
+:func:`trainwreck.evaluate.play` calls with the server's ``{"type":"schema"}``
+reply before the first episode's actions.
 """
 
 from __future__ import annotations
@@ -15,14 +18,9 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
+from ._schema import action_variants, string_options
+
 __all__ = ["Agent", "RandomAgent", "HeuristicAgent", "AGENTS", "make_agent", "find_code_fix"]
-
-LABELS = (
-    "lr_too_high", "vanishing_gradients", "data_leakage", "overfitting", "batchnorm_eval_mode",
-    "code_bug", "scheduler_misconfigured", "exploding_gradients", "unnormalized_inputs",
-    "label_noise", "nan_in_data", "bad_weight_init",
-)
-
 
 class Agent(Protocol):
     name: str
@@ -33,29 +31,63 @@ class Agent(Protocol):
 
 
 class RandomAgent:
+    """Uniform over the actions available now; each parameter uniform over
+    what the action schema allows (a closed set of strings, a number or whole
+    number in its range, a flag; a line of ``train.py`` for ``fix_code``).
+    Optional parameters are sent half the time. Needs the schema: pass it to
+    the constructor or :meth:`attach` (``play`` does)."""
+
     name = "random"
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0, schema: dict | None = None):
         self.seed = seed
         self.rng = random.Random(seed)
+        self.variants: dict | None = None
+        if schema is not None:
+            self.attach(schema)
+
+    def attach(self, schema: dict) -> None:
+        """Read the actions and their parameters from the server's schema."""
+        self.variants = action_variants(schema["action"])
 
     def reset(self, task_id: str, seed: int) -> None:
         self.rng = random.Random(f"{self.seed}/{task_id}/{seed}")
 
     def act(self, observation: dict) -> dict:
+        if self.variants is None:
+            raise RuntimeError("RandomAgent needs the server's schema: call attach(client.schema()) first")
         kind = self.rng.choice(observation.get("available_actions") or ["mark_diagnosed"])
         action: dict = {"action_type": kind}
-        if kind == "modify_config":
-            action.update(target="learning_rate", value=self.rng.choice([1e-4, 1e-3, 1e-2, 1e-1]))
-        elif kind == "add_callback":
-            action["target"] = self.rng.choice(["early_stopping", "gradient_clipping", "lr_warmup"])
-        elif kind == "replace_optimizer":
-            action["value"] = self.rng.choice(["sgd", "adam"])
-        elif kind == "fix_code":
-            action.update(line=self.rng.randint(1, 20), replacement="pass")
-        elif kind == "mark_diagnosed":
-            action["diagnosis"] = self.rng.choice(LABELS)
+        variants = self.variants.get(kind) or [({}, frozenset())]
+        params, required = self.rng.choice(variants)
+        for name, schema in params.items():
+            if name not in required and self.rng.random() < 0.5:
+                continue
+            value = self._sample(name, schema, observation)
+            if value is not None:
+                action[name] = value
         return action
+
+    def _sample(self, name: str, schema: dict, observation: dict):
+        options = string_options(schema)
+        if options:
+            return self.rng.choice(options)
+        types = schema.get("type")
+        types = set(types) if isinstance(types, list) else {types}
+        code = (observation.get("code_snippet") or {}).get("code") or ""
+        if name == "line":
+            return self.rng.randint(1, max(1, len(code.splitlines())))
+        if "integer" in types and "maximum" in schema:
+            return self.rng.randint(int(schema.get("minimum", 0)), int(schema["maximum"]))
+        if "number" in types and "maximum" in schema:
+            return self.rng.uniform(float(schema.get("minimum", 0.0)), float(schema["maximum"]))
+        if "boolean" in types:
+            return self.rng.random() < 0.5
+        if "string" in types:
+            # Free text (a replacement line): one of train.py's own statements.
+            lines = [line.strip() for line in code.splitlines() if line.strip()]
+            return self.rng.choice(lines) if lines else None
+        return None
 
 
 def find_code_fix(code: str) -> tuple[int, str] | None:

@@ -196,6 +196,7 @@ class Client:
         args += list(extra_args)
         self.args = args
         self._next_id = 0
+        self._schema: dict | None = None
         # stderr goes to a file, not a pipe: nobody reads it while the session
         # runs, and a full pipe would block the server.
         self._stderr = tempfile.TemporaryFile()
@@ -310,8 +311,11 @@ class Client:
         return [TaskInfo.from_data(t) for t in data.get("tasks", [])]
 
     def schema(self) -> dict:
-        """JSON Schemas of the action, the observation and every reply."""
-        return self._expect("schema", None, "schema")[0]
+        """JSON Schemas of the action, the observation and every reply (asked
+        once per server process: a binary's schema does not change)."""
+        if self._schema is None:
+            self._schema = self._expect("schema", None, "schema")[0]
+        return self._schema
 
     def render(self, format: str = "text") -> str:
         """The compact text view of the current observation (for an LLM)."""

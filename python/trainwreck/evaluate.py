@@ -35,6 +35,8 @@ class EpisodeResult:
 
 def play(client: Client, agent: Agent, task_id: str, seed: int) -> EpisodeResult:
     """One episode of ``agent`` on ``task_id``/``seed`` until it is done."""
+    if hasattr(agent, "attach"):
+        agent.attach(client.schema())
     if hasattr(agent, "reset"):
         agent.reset(task_id, seed)
     result = client.reset(task_id, seed)

@@ -34,6 +34,9 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import shared_memory as _shm
 
+from ._schema import flat_variants as _variants
+from ._schema import string_options as _string_options
+
 #: Length of number arrays whose schema has no ``maxItems``: the most epochs a
 #: run can be configured for (docs/TASKS.md: ``epochs`` 1–100).
 DEFAULT_MAX_ITEMS = 100
@@ -248,30 +251,6 @@ def object_space(schema: dict, max_text: int = DEFAULT_MAX_TEXT) -> tuple[spaces
 
 #: Longest free-text action parameter an action-space sample draws.
 ACTION_MAX_TEXT = 256
-
-
-def _variants(schema: dict, inherited: dict | None = None) -> list[dict]:
-    """The flat variants of a schema with ``oneOf``/``anyOf`` branches: each
-    branch's properties merged with those of the objects around it."""
-    props = {**(inherited or {}), **(schema.get("properties") or {})}
-    branches = schema.get("oneOf") or schema.get("anyOf")
-    if not branches:
-        return [props]
-    return [v for branch in branches for v in _variants(branch, props)]
-
-
-def _string_options(schema: dict) -> list | None:
-    """The strings a schema allows, when it is a closed set."""
-    if isinstance(schema.get("const"), str):
-        return [schema["const"]]
-    if schema.get("enum") and all(isinstance(e, str) for e in schema["enum"]):
-        return list(schema["enum"])
-    branches = schema.get("oneOf") or schema.get("anyOf")
-    if branches:
-        options = [_string_options(b) for b in branches]
-        if all(o is not None for o in options):
-            return [x for o in options for x in o]
-    return None
 
 
 def action_space(schema: dict) -> tuple[spaces.Dict, Callable[[dict], dict], tuple]:
