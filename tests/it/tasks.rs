@@ -36,6 +36,24 @@ fn builtin_task_files_check_clean() {
         .success();
 }
 
+/// `--seeds` sets how many seeds each variant is played on (CI plays 40);
+/// zero plays nothing and is refused.
+#[test]
+fn tasks_check_plays_as_many_seeds_as_asked() {
+    let out = trainwreck()
+        .args(["tasks", "check", "tasks/task_001.toml", "--seeds", "12"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: tasks/task_001.toml"));
+    let out = trainwreck()
+        .args(["tasks", "check", "tasks/task_001.toml", "--seeds", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--seeds"));
+}
+
 #[test]
 fn errors_name_file_line_column_and_field() {
     let dir = scratch("check");
