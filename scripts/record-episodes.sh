@@ -111,6 +111,20 @@ serve mystery_seed_3 <<'L'
 {"type":"grade"}
 L
 
+# A two-fault task: curing the first fault alone does not recover the run; the
+# debrief explains both faults.
+serve task_025_two_faults <<'L'
+{"type":"reset","data":{"task_id":"task_025","seed":4}}
+{"type":"step","data":{"action_type":"inspect_data_batch"}}
+{"type":"step","data":{"action_type":"patch_data_loader","target":"drop_nan_rows"}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"inspect_gradients"}}
+{"type":"step","data":{"action_type":"modify_config","target":"learning_rate","value":0.01}}
+{"type":"step","data":{"action_type":"restart_run"}}
+{"type":"step","data":{"action_type":"mark_diagnosed","diagnosis":"nan_in_data"}}
+{"type":"grade"}
+L
+
 printf 'inspect gradients\ninspect modes\nfix modes\nrestart\ncurves\ndiagnose batchnorm_eval_mode\n' \
   | "$bin" --task task_005 --seed 5 --record "$out/repl_task_005.jsonl" --color never > /dev/null
 

@@ -26,4 +26,7 @@ BUILTIN_TASKS = (
     "task_022",
     "task_023",
     "task_024",
+    "task_025",
+    "task_026",
+    "task_027",
 )

@@ -79,12 +79,23 @@ pub fn markdown_table(set: &TaskSet) -> String {
         "| group | category | tier | tasks | what it means |\n| --- | --- | --- | --- | --- |\n",
     );
     for c in categories(set) {
+        // A two-fault task names its second fault beside its id.
+        let tasks: Vec<String> = c
+            .tasks
+            .iter()
+            .map(
+                |id| match set.get(id).and_then(|t| t.file.secondary.clone()) {
+                    Some(second) => format!("{id} (+ `{}`)", second.cause),
+                    None => id.clone(),
+                },
+            )
+            .collect();
         out.push_str(&format!(
             "| {} | `{}` | {} | {} | {} |\n",
             c.group.map_or("other", |g| g.name()),
             c.label,
             c.tier.name(),
-            c.tasks.join(", "),
+            tasks.join(", "),
             c.definition()
         ));
     }

@@ -17,6 +17,7 @@ mod seed_000;
 mod serve;
 mod strategies;
 mod tasks;
+mod two_faults;
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
