@@ -32,6 +32,35 @@ fn a_piped_session_prints_a_complete_transcript() {
     assert!(!text.contains('\u{1b}'), "colour off means no escape codes");
 }
 
+/// A two-fault task in the REPL: the first cure alone leaves the run broken,
+/// and the debrief explains the second fault too.
+#[test]
+fn a_two_fault_debrief_explains_both_faults() {
+    let out = trainwreck()
+        .args(["--task", "task_025", "--seed", "4", "--color", "never"])
+        .write_stdin(
+            "inspect data\npatch drop_nan_rows\nrestart\nset lr 0.01\nrestart\ndiagnose nan_in_data\n",
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let not_yet = text.find("has not recovered").unwrap_or(usize::MAX);
+    let recovered = text.find("The run recovered").unwrap_or(0);
+    assert!(
+        not_yet < recovered,
+        "first cure alone must not recover:\n{text}"
+    );
+    for needle in [
+        "Diagnosis 'nan_in_data' is right.",
+        "The bug:",
+        "The second fault, lr_too_high:",
+        "Its fix:",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
 #[test]
 fn mistakes_cost_nothing_and_suggest() {
     let out = trainwreck()
