@@ -113,6 +113,19 @@ fn the_diagnosis_names_the_root_cause_and_the_debrief_explains_both() {
     }
 }
 
+/// Write `text` as `name` and `tasks check` it: it must fail; its stderr.
+fn check_fails(dir: &std::path::Path, name: &str, text: &str) -> (std::path::PathBuf, String) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let out = trainwreck()
+        .args(["tasks", "check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{name} passed tasks check");
+    (path, String::from_utf8(out.stderr).unwrap())
+}
+
 /// A two-fault task whose walkthrough carries a change the run does not need
 /// is refused, and so is a second fault that is not given partial credit.
 #[test]
@@ -120,22 +133,14 @@ fn tasks_check_refuses_a_second_fault_that_is_not_needed() {
     let dir = scratch("two-faults");
     let good = std::fs::read_to_string("tasks/task_025.toml").unwrap();
     let good = good.replace("id = \"task_025\"", "id = \"task_x25\"");
-    let unneeded = dir.join("unneeded.toml");
-    std::fs::write(
-        &unneeded,
-        good.replace(
+    let (_, err) = check_fails(
+        &dir,
+        "unneeded.toml",
+        &good.replace(
             "    { action_type = \"restart_run\" },",
             "    { action_type = \"add_callback\", target = \"early_stopping\" },\n    { action_type = \"restart_run\" },",
         ),
-    )
-    .unwrap();
-    let out = trainwreck()
-        .args(["tasks", "check"])
-        .arg(&unneeded)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8(out.stderr).unwrap();
+    );
     assert!(
         err.contains(
             "the walkthrough without its change 'add_callback:early_stopping' still recovers"
@@ -143,22 +148,14 @@ fn tasks_check_refuses_a_second_fault_that_is_not_needed() {
         "{err}"
     );
 
-    let unlisted = dir.join("unlisted.toml");
-    std::fs::write(
-        &unlisted,
-        good.replace(
+    let (unlisted, err) = check_fails(
+        &dir,
+        "unlisted.toml",
+        &good.replace(
             "labels = { lr_too_high = 0.5, exploding_gradients = 0.2 }",
             "labels = { exploding_gradients = 0.2 }",
         ),
-    )
-    .unwrap();
-    let out = trainwreck()
-        .args(["tasks", "check"])
-        .arg(&unlisted)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8(out.stderr).unwrap();
+    );
     let line = good
         .lines()
         .position(|l| l.starts_with("cause = "))
