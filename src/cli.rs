@@ -225,7 +225,7 @@ fn serve(tasks: TaskSet, cli: &Cli) -> i32 {
     // seeded by --seed or, without it, from entropy; recorded so replay agrees.
     let session_seed = cli.seed.unwrap_or_else(rand::random);
     let recorder = match &cli.record {
-        Some(path) => match Recorder::create_seeded(path, &tasks, None, cli.events, session_seed) {
+        Some(path) => match Recorder::create_seeded(path, None, cli.events, session_seed) {
             Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("error: cannot record to {}: {e}", path.display());

@@ -2,24 +2,24 @@
 //! output line in order, each flushed as it is written, so a killed process
 //! leaves a file whose complete lines are all valid; and on a clean close a
 //! trailer, so a recording that stops early is told apart from one that ended.
+//! Each reset that plays a task is followed by that task's id and hash, so a
+//! recording depends on the tasks it played and on no other.
 
-use crate::task::TaskSet;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
 pub const FORMAT: &str = "trainwreck-recording";
-pub const VERSION: u32 = 1;
+/// Version 2 keeps a hash per played task after its reset; version 1 kept
+/// every loaded task's hash in the header, so every new task changed it.
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     pub format: String,
     pub version: u32,
     pub program_version: String,
-    /// sha256 of every loaded task file, by task id.
-    pub tasks: BTreeMap<String, String>,
     /// The task and seed the session started with, when it started with one (REPL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
@@ -33,6 +33,16 @@ pub struct Header {
     pub session_seed: Option<u64>,
 }
 
+/// The task a reset played and the sha256 of its file: what the episode's
+/// replies depend on. For a mystery reset, the task the seed drew (its draw
+/// depends on the catalogue, which replay checks by drawing again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayedTask {
+    pub id: String,
+    pub hash: String,
+}
+
 /// One recorded line after the header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -43,6 +53,8 @@ pub enum Entry {
     InHex(String),
     /// A request line over the length limit: its length.
     InTooLong(usize),
+    /// The task the reset on the line before plays, before any of its output.
+    Task(PlayedTask),
     /// A reply or event line, as JSON.
     Out(serde_json::Value),
     /// The player interrupted the run caused by the last request after this
@@ -71,30 +83,23 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn create(
-        path: &Path,
-        tasks: &TaskSet,
-        start: Option<(&str, u64)>,
-        events: bool,
-    ) -> io::Result<Self> {
-        Self::create_with(path, tasks, start, events, None)
+    pub fn create(path: &Path, start: Option<(&str, u64)>, events: bool) -> io::Result<Self> {
+        Self::create_with(path, start, events, None)
     }
 
     /// As [`Recorder::create`], for a session whose seedless resets draw from
     /// `session_seed`'s sequence.
     pub fn create_seeded(
         path: &Path,
-        tasks: &TaskSet,
         start: Option<(&str, u64)>,
         events: bool,
         session_seed: u64,
     ) -> io::Result<Self> {
-        Self::create_with(path, tasks, start, events, Some(session_seed))
+        Self::create_with(path, start, events, Some(session_seed))
     }
 
     fn create_with(
         path: &Path,
-        tasks: &TaskSet,
         start: Option<(&str, u64)>,
         events: bool,
         session_seed: Option<u64>,
@@ -104,7 +109,6 @@ impl Recorder {
             format: FORMAT.into(),
             version: VERSION,
             program_version: env!("CARGO_PKG_VERSION").into(),
-            tasks: tasks.hashes().into_iter().collect(),
             task_id: start.map(|(id, _)| id.to_string()),
             seed: start.map(|(_, seed)| seed),
             events,
@@ -167,6 +171,11 @@ impl Recorder {
                 line.iter().map(|b| format!("{b:02x}")).collect(),
             )),
         }
+    }
+
+    /// The task the last input's reset plays.
+    pub fn played(&mut self, task: &PlayedTask) -> io::Result<()> {
+        self.write(&Entry::Task(task.clone()))
     }
 
     pub fn too_long_input(&mut self, len: usize) -> io::Result<()> {

@@ -2,15 +2,16 @@
 //! and compare every reply; and `--walkthroughs`, which plays each built-in
 //! task's intended solution. Verdicts: match, diverged (with the first
 //! difference located by file, line and JSON path) or unusable (not a
-//! recording, cut off before its trailer, or recorded against other tasks).
+//! recording, cut off before its trailer, or a reset that plays another task
+//! or another version of its task than when it was recorded).
 //!
 //! A recording is streamed: one exchange (a request and what it produced) is
 //! held at a time, so memory does not grow with the file.
 
 use crate::events::{EventSink, FixedClock, Interrupt, NoSink, TrainingEvent, VOLATILE_FIELDS};
-use crate::protocol::{self, Request};
-use crate::record::{Entry, FORMAT, Header, VERSION};
-use crate::session::{Control, Session};
+use crate::protocol;
+use crate::record::{Entry, FORMAT, Header, PlayedTask, VERSION};
+use crate::session::{Collected, Control, Session};
 use crate::task::TaskSet;
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -173,12 +174,13 @@ struct Pending {
     line: usize,
     input: Option<Vec<u8>>,
     too_long: usize,
+    /// The task its reset played when recorded.
+    played: Option<PlayedTask>,
 }
 
 /// The replay of one recording, entry by entry.
 struct Replayer<'a> {
     tasks: &'a TaskSet,
-    header: Header,
     session: Session,
     pending: Option<Pending>,
     /// The replies of the last executed request not yet matched, and its line.
@@ -203,16 +205,16 @@ impl Replayer<'_> {
         }
         self.exchanges += 1;
         self.request_line = pending.line;
-        let mut out = Vec::new();
+        let mut out = Collected::default();
         match &pending.input {
             Some(bytes) => {
-                self.check_task(bytes, pending.line)?;
                 let control = self
                     .session
                     .handle_line(bytes, &mut StopAfter(interrupt), &mut out);
                 self.closed = control == Control::Close;
+                self.check_played(pending.played.as_ref(), out.played.as_ref(), pending.line)?;
             }
-            None => out.push(protocol::error_reply(
+            None => out.lines.push(protocol::error_reply(
                 None,
                 &protocol::ProtocolError::new(
                     protocol::ErrorCode::LineTooLong,
@@ -224,47 +226,45 @@ impl Replayer<'_> {
                 ),
             )),
         }
-        self.produced = out.into();
+        self.produced = out.lines.into();
         Ok(())
     }
 
-    /// Every task a recording resets must be the one it was recorded with.
-    fn check_task(&self, bytes: &[u8], line: usize) -> Result<(), Verdict> {
-        let Ok(Some(env)) = protocol::parse_line(bytes) else {
-            return Ok(());
+    /// A reset must play the task it played when recorded, unchanged: its
+    /// replies depend on that task's file and, for a mystery, on the draw.
+    /// Checked before any reply is compared, so a changed task is named as
+    /// such rather than as the first number it moved.
+    fn check_played(
+        &self,
+        recorded: Option<&PlayedTask>,
+        now: Option<&PlayedTask>,
+        line: usize,
+    ) -> Result<(), Verdict> {
+        let why = match (recorded, now) {
+            (None, None) => return Ok(()),
+            (Some(then), None) if self.tasks.get(&then.id).is_none() => format!(
+                "unknown task '{}': the recording played it, but no loaded task has that id (was it recorded with --tasks-dir?)",
+                then.id
+            ),
+            (Some(then), None) => format!(
+                "this reset played task {} when it was recorded, and plays no task now",
+                then.id
+            ),
+            (None, Some(now)) => format!(
+                "the recording does not say which task this reset played (now {}), so whether it changed cannot be checked",
+                now.id
+            ),
+            (Some(then), Some(now)) if then.id != now.id => format!(
+                "this reset played task {} when it was recorded and plays task {} now (a mystery's draw or a reset without a task id depends on the loaded tasks, which changed)",
+                then.id, now.id
+            ),
+            (Some(then), Some(now)) if then.hash != now.hash => format!(
+                "task {} changed since the recording (recorded {}, now {})",
+                then.id, then.hash, now.hash
+            ),
+            (Some(_), Some(_)) => return Ok(()),
         };
-        let Request::Reset(data) = env.request else {
-            return Ok(());
-        };
-        let Some(id) = data
-            .task_id
-            .or_else(|| self.tasks.first().map(|t| t.id().to_string()))
-        else {
-            return Ok(());
-        };
-        match (self.header.tasks.get(&id), self.tasks.hash_of(&id)) {
-            // Unknown then and now: it replays as UNKNOWN_TASK, as recorded.
-            (None, None) => Ok(()),
-            (Some(_), None) => Err(Unusable::at(
-                line,
-                format!(
-                    "unknown task '{id}': the recording played it, but no loaded task has that id (was it recorded with --tasks-dir?)"
-                ),
-            )),
-            (None, Some(_)) => Err(Unusable::at(
-                line,
-                format!(
-                    "the header has no hash for task '{id}', so whether it changed cannot be checked"
-                ),
-            )),
-            (Some(recorded), Some(current)) if *recorded != current => Err(Unusable::at(
-                line,
-                format!(
-                    "task {id} changed since the recording (recorded {recorded}, now {current})"
-                ),
-            )),
-            (Some(_), Some(_)) => Ok(()),
-        }
+        Err(Unusable::at(line, why))
     }
 
     /// A recorded reply: the next one the request produced must equal it.
@@ -299,6 +299,19 @@ impl Replayer<'_> {
 
     /// Handle one entry; `Err` ends the replay with that verdict.
     fn entry(&mut self, line: usize, entry: Entry, count: usize) -> Result<Flow, Verdict> {
+        if let Entry::Task(played) = entry {
+            // It belongs to the request before it, which has not run yet.
+            return match self.pending.as_mut() {
+                Some(p) if p.input.is_some() && p.played.is_none() => {
+                    p.played = Some(played);
+                    Ok(Flow::Go)
+                }
+                _ => Err(Unusable::at(
+                    line,
+                    "a played task that does not follow its request",
+                )),
+            };
+        }
         let interrupt = match &entry {
             Entry::Interrupt(epoch) if self.pending.is_some() => Some(*epoch),
             Entry::Interrupt(_) => {
@@ -311,7 +324,7 @@ impl Replayer<'_> {
         };
         self.execute(interrupt)?;
         let next = match entry {
-            Entry::Interrupt(_) => return Ok(Flow::Go),
+            Entry::Interrupt(_) | Entry::Task(_) => return Ok(Flow::Go),
             Entry::Out(want) => {
                 return Ok(match self.expect(line, &want) {
                     Some(d) => Flow::Diverged(d),
@@ -337,6 +350,7 @@ impl Replayer<'_> {
                 line,
                 input: Some(text.into_bytes()),
                 too_long: 0,
+                played: None,
             },
             Entry::InHex(hex) => Pending {
                 line,
@@ -344,11 +358,13 @@ impl Replayer<'_> {
                     Unusable::at(line, "'in_hex' is not an even-length hex string")
                 })?),
                 too_long: 0,
+                played: None,
             },
             Entry::InTooLong(len) => Pending {
                 line,
                 input: None,
                 too_long: len,
+                played: None,
             },
         };
         if let Some(d) = self.exchange_done() {
@@ -391,19 +407,23 @@ fn replay_stream(reader: &mut impl BufRead, tasks: &TaskSet) -> Result<Verdict, 
         ));
     }
     if header.version != VERSION {
-        return Err(Unusable::at(
-            1,
+        let why = if header.version < VERSION {
+            format!(
+                "format version {} is older than this program reads ({VERSION}): re-record it",
+                header.version
+            )
+        } else {
             format!(
                 "format version {} is unknown (this program reads version {VERSION})",
                 header.version
-            ),
-        ));
+            )
+        };
+        return Err(Unusable::at(1, why));
     }
     let events = header.events;
     let session_seed = header.session_seed.unwrap_or(0);
     let mut replayer = Replayer {
         tasks,
-        header,
         session: Session::new(tasks.clone(), Box::new(FixedClock), events).seeded(session_seed),
         pending: None,
         produced: VecDeque::new(),
@@ -585,10 +605,6 @@ mod tests {
             format: FORMAT.into(),
             version: VERSION,
             program_version: "test".into(),
-            tasks: tasks
-                .iter()
-                .map(|t| (t.id().to_string(), t.hash.clone()))
-                .collect(),
             task_id: None,
             seed: None,
             events: false,
@@ -599,9 +615,12 @@ mod tests {
         for request in requests {
             let text = request.to_string();
             lines.push(serde_json::to_string(&Entry::In(text.clone())).unwrap());
-            let mut out = Vec::new();
+            let mut out = Collected::default();
             session.handle_line(text.as_bytes(), &mut NoSink, &mut out);
-            for reply in out {
+            if let Some(played) = out.played {
+                lines.push(serde_json::to_string(&Entry::Task(played)).unwrap());
+            }
+            for reply in out.lines {
                 let value: Value = serde_json::from_str(&reply).unwrap();
                 lines.push(serde_json::to_string(&Entry::Out(value)).unwrap());
             }
@@ -684,34 +703,113 @@ mod tests {
         );
     }
 
+    /// `text` with its lines passed through `edit` (the header is line 0).
+    fn edited(text: &str, edit: impl Fn(usize, Value) -> Option<Value>) -> String {
+        text.lines()
+            .enumerate()
+            .filter_map(|(i, l)| edit(i, serde_json::from_str(l).unwrap()))
+            .map(|v| format!("{v}\n"))
+            .collect()
+    }
+
+    fn unusable(text: &str) -> Unusable {
+        match verdict(text) {
+            Verdict::Unusable(u) => u,
+            other => panic!("expected unusable, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn a_header_without_the_hash_of_a_played_task_is_unusable() {
+    fn a_reset_is_followed_by_the_task_it_played_and_its_hash() {
         let text = recording(&episode(), true);
-        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-        let mut header: Value = serde_json::from_str(&lines[0]).unwrap();
-        header["tasks"].as_object_mut().unwrap().remove("task_001");
-        lines[0] = header.to_string();
-        let Verdict::Unusable(u) = verdict(&(lines.join("\n") + "\n")) else {
-            panic!("expected unusable");
-        };
+        let task = TaskSet::builtin().unwrap().get("task_001").unwrap();
+        let played: Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+        assert_eq!(
+            played,
+            json!({"task": {"id": "task_001", "hash": task.hash}})
+        );
+        let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert!(header.get("tasks").is_none(), "{header}");
+    }
+
+    #[test]
+    fn a_reset_without_the_task_it_played_is_unusable() {
+        let text = edited(&recording(&episode(), true), |_, v| {
+            v.get("task").is_none().then_some(v)
+        });
+        // The trailer's count is off by one now; the reset is found first.
+        let u = unusable(&text);
         assert_eq!(u.line, 2);
-        assert!(u.why.contains("no hash for task 'task_001'"), "{}", u.why);
+        assert!(
+            u.why
+                .contains("does not say which task this reset played (now task_001)"),
+            "{}",
+            u.why
+        );
+    }
+
+    #[test]
+    fn a_changed_hash_or_another_task_is_unusable_and_named() {
+        let text = recording(&episode(), true);
+        let changed = edited(&text, |_, mut v| {
+            if v.get("task").is_some() {
+                v["task"]["hash"] = json!("00");
+            }
+            Some(v)
+        });
+        let u = unusable(&changed);
+        assert_eq!(u.line, 2);
+        assert!(
+            u.why
+                .starts_with("task task_001 changed since the recording (recorded 00, now "),
+            "{}",
+            u.why
+        );
+        let other = edited(&text, |_, mut v| {
+            if v.get("task").is_some() {
+                v["task"]["id"] = json!("task_002");
+            }
+            Some(v)
+        });
+        let u = unusable(&other);
+        assert!(
+            u.why.starts_with(
+                "this reset played task task_002 when it was recorded and plays task task_001 now"
+            ),
+            "{}",
+            u.why
+        );
+    }
+
+    #[test]
+    fn a_played_task_anywhere_but_after_its_request_is_unusable() {
+        let text = recording(&episode(), true);
+        let twice = edited(&text, |i, v| {
+            Some(if i == 3 {
+                json!({"task": {"id": "task_001", "hash": "00"}})
+            } else {
+                v
+            })
+        });
+        let u = unusable(&twice);
+        assert_eq!(u.line, 4);
+        assert!(u.why.contains("does not follow its request"), "{}", u.why);
     }
 
     #[test]
     fn a_task_the_recording_played_but_that_is_not_loaded_is_named_unknown() {
-        let text = recording(&episode(), true);
-        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-        let mut header: Value = serde_json::from_str(&lines[0]).unwrap();
-        header["tasks"]["custom_task"] = json!("00");
-        lines[0] = header.to_string();
-        lines[1] = serde_json::to_string(&Entry::In(
-            json!({"type": "reset", "data": {"task_id": "custom_task"}}).to_string(),
-        ))
-        .unwrap();
-        let Verdict::Unusable(u) = verdict(&(lines.join("\n") + "\n")) else {
-            panic!("expected unusable");
-        };
+        let text = edited(&recording(&episode(), true), |i, v| {
+            Some(match i {
+                1 => serde_json::to_value(Entry::In(
+                    json!({"type": "reset", "data": {"task_id": "custom_task"}}).to_string(),
+                ))
+                .unwrap(),
+                2 => json!({"task": {"id": "custom_task", "hash": "00"}}),
+                _ => v,
+            })
+        });
+        let u = unusable(&text);
+        assert_eq!(u.line, 2);
         assert!(u.why.starts_with("unknown task 'custom_task'"), "{}", u.why);
     }
 

@@ -7,7 +7,7 @@
 
 use crate::events::NoSink;
 use crate::protocol::{ErrorCode, MAX_LINE_BYTES, ProtocolError, error_reply};
-use crate::record::Recorder;
+use crate::record::{PlayedTask, Recorder};
 use crate::session::{Control, Output, Session};
 use std::io::{self, BufRead, BufReader, Read, Write};
 
@@ -142,6 +142,16 @@ impl<W: Write> Output for Client<'_, W> {
     }
     fn reply(&mut self, line: String) {
         self.write(&line, false);
+    }
+    fn playing(&mut self, task: &PlayedTask) {
+        if self.gone || self.error.is_some() {
+            return;
+        }
+        if let Some(r) = self.recorder.as_mut()
+            && let Err(e) = r.played(task)
+        {
+            self.error = Some(e);
+        }
     }
 }
 

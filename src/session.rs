@@ -15,6 +15,7 @@ use crate::protocol::{
     self, Envelope, ErrorCode, EventSelection, ProtocolError, RenderData, RenderFormat, Request,
     ResetData, error_reply, reply,
 };
+use crate::record::PlayedTask;
 use crate::render_text::{self, Progress};
 use crate::sim::rng::SimRng;
 use crate::task::TaskSet;
@@ -30,6 +31,9 @@ pub trait Output {
     fn event(&mut self, line: String);
     /// The reply to the request.
     fn reply(&mut self, line: String);
+    /// The task a reset is about to play (for a mystery, the task drawn),
+    /// before any of its output: a recording keeps it, replay checks it.
+    fn playing(&mut self, _task: &PlayedTask) {}
 }
 
 impl Output for Vec<String> {
@@ -38,6 +42,26 @@ impl Output for Vec<String> {
     }
     fn reply(&mut self, line: String) {
         self.push(line);
+    }
+}
+
+/// Every line of one request in order, and the task its reset played (what
+/// a recording keeps besides the lines).
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub lines: Vec<String>,
+    pub played: Option<PlayedTask>,
+}
+
+impl Output for Collected {
+    fn event(&mut self, line: String) {
+        self.lines.push(line);
+    }
+    fn reply(&mut self, line: String) {
+        self.lines.push(line);
+    }
+    fn playing(&mut self, task: &PlayedTask) {
+        self.played = Some(task.clone());
     }
 }
 
@@ -184,6 +208,9 @@ impl Output for Rounded<'_> {
     fn reply(&mut self, line: String) {
         self.out
             .reply(crate::rounding::round_json_floats(&line, self.digits));
+    }
+    fn playing(&mut self, task: &PlayedTask) {
+        self.out.playing(task);
     }
 }
 
@@ -415,9 +442,10 @@ impl Session {
         {
             return Err(ProtocolError::new(
                 ErrorCode::UnknownTask,
+                // Not the list of ids: it grows with the catalogue, and the
+                // `tasks` request gives it with titles.
                 format!(
-                    "unknown task '{task_id}' (known: {}; or '{}' for a random one)",
-                    self.tasks.ids().join(", "),
+                    "unknown task '{task_id}' (the `tasks` request lists them; or '{}' for a random one)",
                     crate::task::catalogue::MYSTERY_ID
                 ),
             ));
@@ -432,6 +460,10 @@ impl Session {
         }
         .ok_or_else(|| ProtocolError::new(ErrorCode::ExecutionError, "no task is loaded"))?;
         self.last_task = Some(task.id().to_string());
+        out.playing(&PlayedTask {
+            id: task.real_id().to_string(),
+            hash: task.hash.clone(),
+        });
         let mut sink = Forward {
             live,
             subscriptions: &self.subscriptions,

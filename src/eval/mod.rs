@@ -23,7 +23,7 @@ pub use rules::markdown_table as heuristic_rules_table;
 use crate::events::{FixedClock, NoSink};
 use crate::protocol::{self, ErrorCode, ProtocolError, Request, error_reply};
 use crate::record::Recorder;
-use crate::session::{Control, Session};
+use crate::session::{Collected, Control, Session};
 use crate::task::TaskSet;
 use serde::Serialize;
 use serde_json::json;
@@ -101,17 +101,20 @@ fn exchange(
     recorder: &mut Option<Recorder>,
     line: &str,
 ) -> std::io::Result<Vec<String>> {
-    let mut out = Vec::new();
+    let mut out = Collected::default();
     if let Some(r) = recorder.as_mut() {
         r.input(line.as_bytes())?;
     }
     let _: Control = session.handle_line(line.as_bytes(), &mut NoSink, &mut out);
     if let Some(r) = recorder.as_mut() {
-        for reply in &out {
+        if let Some(played) = &out.played {
+            r.played(played)?;
+        }
+        for reply in &out.lines {
             r.output(reply)?;
         }
     }
-    Ok(out)
+    Ok(out.lines)
 }
 
 /// Whether an agent may send this line; refused lines never reach the session.
@@ -144,7 +147,6 @@ pub fn play(
     let mut recorder = match record {
         Some(dir) => Some(Recorder::create(
             &dir.join(format!("{}_s{}.jsonl", spec.task_id, spec.seed)),
-            tasks,
             None,
             false,
         )?),

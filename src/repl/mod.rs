@@ -16,7 +16,7 @@ use crate::cli::Cli;
 use crate::env::observation::RunView;
 use crate::events::SystemClock;
 use crate::record::Recorder;
-use crate::session::Session;
+use crate::session::{Collected, Session};
 use crate::task::{TaskSet, catalogue};
 use crate::vocab;
 use command::Command;
@@ -179,16 +179,16 @@ impl Game {
             eprintln!("{}", self.style.warn(&format!("recording stopped: {e}")));
             self.recorder = None;
         }
-        let mut out = Vec::new();
+        let mut out = Collected::default();
         self.session
             .handle_line(line.as_bytes(), &mut self.live, &mut out);
+        let Collected { lines: out, played } = out;
         if let Some(r) = self.recorder.as_mut() {
-            let interrupt = self
-                .live
-                .stopped_after
-                .take()
-                .map(|epoch| r.interrupt(epoch));
-            if let Some(Err(e)) = interrupt {
+            let interrupt = self.live.stopped_after.take();
+            let written = played
+                .map_or(Ok(()), |task| r.played(&task))
+                .and_then(|()| interrupt.map_or(Ok(()), |epoch| r.interrupt(epoch)));
+            if let Err(e) = written {
                 eprintln!("{}", self.style.warn(&format!("recording stopped: {e}")));
             }
             for reply in &out {
@@ -661,7 +661,7 @@ pub fn run(tasks: TaskSet, cli: &Cli) -> i32 {
                 .or(cli.mystery.then_some(catalogue::MYSTERY_ID));
             let start = task.map(|t| (t, cli.seed.unwrap_or(0)));
             // A recording keeps the training events too.
-            match Recorder::create(path, &tasks, start, true) {
+            match Recorder::create(path, start, true) {
                 Ok(r) => Some(r),
                 Err(e) => {
                     eprintln!("error: cannot record to {}: {e}", path.display());

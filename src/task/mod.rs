@@ -31,7 +31,8 @@ pub struct Task {
     pub file: TaskFile,
     /// Where it came from: `builtin:task_001.toml` or a path.
     pub origin: String,
-    /// sha256 of the file's bytes, hex.
+    /// sha256 of the file's bytes, hex (a disguised task keeps its
+    /// original's: a recording names the task it really played).
     pub hash: String,
     /// Its healthy reference runs, per seed.
     pub references: memo::ReferenceMemo,
@@ -42,6 +43,12 @@ pub struct Task {
 impl Task {
     pub fn id(&self) -> &str {
         &self.file.id
+    }
+
+    /// The id of the task this really is: its own, or under a mystery's
+    /// disguise the original's.
+    pub fn real_id(&self) -> &str {
+        self.unmasked.as_ref().map_or(self.id(), |u| &u.task_id)
     }
 
     /// Which variant a seed plays: a ChaCha draw, so consecutive seeds mix.

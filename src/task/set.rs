@@ -119,41 +119,12 @@ impl TaskSet {
         self.get(id)
     }
 
-    /// The hash a recording keeps for a task id (`mystery` included: the
-    /// hash of the whole catalogue, which its draws depend on).
-    pub fn hash_of(&self, id: &str) -> Option<String> {
-        match self.get(id) {
-            Some(task) => Some(task.hash.clone()),
-            None if id == catalogue::MYSTERY_ID && !self.tasks.is_empty() => {
-                Some(catalogue::catalogue_hash(self))
-            }
-            None => None,
-        }
-    }
-
-    /// Every id a reset accepts, with its hash (what a recording's header keeps).
-    pub fn hashes(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = self
-            .tasks
-            .iter()
-            .map(|t| (t.id().to_string(), t.hash.clone()))
-            .collect();
-        if !self.tasks.is_empty() {
-            out.push((
-                catalogue::MYSTERY_ID.to_string(),
-                catalogue::catalogue_hash(self),
-            ));
-        }
-        out
-    }
-
     /// Task `id` under the mystery disguise.
     pub fn disguised(&self, id: &str) -> Option<Arc<Task>> {
         let all = self.disguised.get_or_init(|| {
-            let hash = catalogue::catalogue_hash(self);
             self.tasks
                 .iter()
-                .map(|t| Arc::new(catalogue::disguise(t, &hash)))
+                .map(|t| Arc::new(catalogue::disguise(t)))
                 .collect()
         });
         all.iter()

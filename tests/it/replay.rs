@@ -175,10 +175,20 @@ fn truncated_foreign_and_future_recordings_are_unusable() {
     assert!(out.contains("not a recording header"), "{out}");
 
     let future = dir.join("future.jsonl");
-    std::fs::write(&future, text.replacen("\"version\":1", "\"version\":99", 1)).unwrap();
+    std::fs::write(&future, text.replacen("\"version\":2", "\"version\":99", 1)).unwrap();
     let (code, out) = replay(&[&future], &[]);
     assert_eq!(code, 2);
     assert!(out.contains("format version 99 is unknown"), "{out}");
+
+    // Version 1 hashed every loaded task in its header; its files are re-recorded.
+    let old = dir.join("old.jsonl");
+    std::fs::write(&old, text.replacen("\"version\":2", "\"version\":1", 1)).unwrap();
+    let (code, out) = replay(&[&old], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("format version 1 is older than this program reads (2): re-record it"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -282,4 +292,75 @@ fn the_recorded_episodes_replay() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(" diverged, 0 unusable"), "{out}");
     assert_eq!(err, "");
+}
+
+/// A serve session of `lines` recorded to `file` with the built-in tasks.
+fn record_lines(file: &Path, lines: &[serde_json::Value]) {
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    trainwreck()
+        .args(["--serve", "--record"])
+        .arg(file)
+        .write_stdin(input)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_new_task_leaves_recordings_replayable_unless_a_mystery_now_draws_it() {
+    let dir = scratch("replay-unrelated");
+    let tasks = dir.join("tasks");
+    std::fs::create_dir_all(&tasks).unwrap();
+    // A second lr_too_high task: same category, so only that category's
+    // mystery draws can change.
+    let text = std::fs::read_to_string("tasks/task_001.toml")
+        .unwrap()
+        .replace("task_001", "custom_lr");
+    std::fs::write(tasks.join("custom.toml"), text).unwrap();
+    let tasks_arg = tasks.to_str().unwrap();
+
+    let played = dir.join("task_002.jsonl");
+    record_lines(
+        &played,
+        &[
+            json!({"type": "reset", "data": {"task_id": "task_002", "seed": 1}}),
+            json!({"type": "step", "data": {"action_type": "inspect_gradients"}}),
+        ],
+    );
+    let (code, out) = replay(&[&played], &["--tasks-dir", tasks_arg]);
+    assert_eq!(code, 0, "{out}");
+
+    // Mystery seeds whose draw the new task leaves alone, and one it takes.
+    let before = trainwreck::task::TaskSet::builtin().unwrap();
+    let after = trainwreck::task::TaskSet::with_dirs(&[&tasks]).unwrap();
+    let pick = trainwreck::task::catalogue::mystery_pick;
+    let same = (0..200)
+        .find(|s| pick(&before, *s) == pick(&after, *s))
+        .unwrap();
+    let moved = (0..2000)
+        .find(|s| pick(&after, *s).as_deref() == Some("custom_lr"))
+        .unwrap();
+    let was = pick(&before, moved).unwrap();
+    for (seed, name) in [(same, "same"), (moved, "moved")] {
+        record_lines(
+            &dir.join(format!("mystery_{name}.jsonl")),
+            &[json!({"type": "reset", "data": {"task_id": "mystery", "seed": seed}})],
+        );
+    }
+    let (code, out) = replay(
+        &[&dir.join("mystery_same.jsonl")],
+        &["--tasks-dir", tasks_arg],
+    );
+    assert_eq!(code, 0, "{out}");
+    let moved_file = dir.join("mystery_moved.jsonl");
+    let (code, _, err) = replay_split(&[&moved_file], &["--tasks-dir", tasks_arg]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{}:2: unusable: this reset played task {was} when it was recorded and plays task custom_lr now",
+            moved_file.display()
+        )),
+        "{err}"
+    );
+    // Without the new task it replays: the draw is the recorded one again.
+    assert_eq!(replay(&[&moved_file], &[]).0, 0);
 }

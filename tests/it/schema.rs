@@ -41,6 +41,25 @@ fn every_recorded_reply_matches_the_schema() {
 }
 
 #[test]
+fn the_catalogue_replies_match_the_schema() {
+    // Not in tests/episodes: their replies list the whole catalogue, so a
+    // recording of them would change with every new task.
+    let replies = serve(
+        &[],
+        &[
+            json!({"type": "tasks"}),
+            json!({"type": "schema"}),
+            json!({"type": "reset", "data": {"task_id": "nope"}}),
+        ],
+    );
+    assert_eq!(replies.len(), 3);
+    for reply in &replies {
+        assert_valid_reply(reply);
+    }
+    assert_eq!(replies[2]["data"]["code"], "UNKNOWN_TASK");
+}
+
+#[test]
 fn requests_are_described_and_bad_ones_are_not() {
     let request = validator("request");
     for good in [
