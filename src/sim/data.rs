@@ -250,10 +250,11 @@ impl DataSpec {
         if patches.contains(&DataPatch::FilterNoisyLabels) {
             // Judged on the features as the loader now delivers them: after
             // normalisation, when that patch is on too.
-            let finite = finite_rows(&train);
+            let judge = LabelJudge::new(&train, self.classes);
+            let mut distances = Vec::new();
             let mut kept = Split::empty(d);
             for i in 0..train.len() {
-                if disagrees(&train, &finite, self.classes, i) != Some(true) {
+                if judge.disagrees(i, &mut distances) != Some(true) {
                     kept.push(train.row(i), train.y[i]);
                 }
             }
@@ -275,41 +276,65 @@ pub const LABEL_NEIGHBOURS: usize = 10;
 /// stays linear in the rows. The filter judges every row.
 pub const LABEL_SAMPLE: usize = 512;
 
-/// Whether training row `i` disagrees with its nearest neighbours: another
-/// label is more common than its own among its `LABEL_NEIGHBOURS` nearest
-/// other training rows (Euclidean). Rows with a non-finite value neither vote
-/// nor are judged (`None`). This is the check behind `knn_label_disagreement`
-/// and the `filter_noisy_labels` patch: it looks only at the rows and their
-/// labels, as a real pipeline can.
-fn disagrees(split: &Split, finite: &[bool], classes: usize, i: usize) -> Option<bool> {
-    if !finite.get(i).copied().unwrap_or(false) {
-        return None;
-    }
-    let mut nearest: Vec<(f64, usize)> = Vec::with_capacity(LABEL_NEIGHBOURS + 1);
-    let row = split.row(i);
-    for j in (0..split.len()).filter(|&j| j != i && finite[j]) {
-        let dist = squared_distance(row, split.row(j));
-        let full = nearest.len() >= LABEL_NEIGHBOURS;
-        if full && nearest.last().is_some_and(|&(far, _)| dist >= far) {
-            continue;
-        }
-        // Equal distances keep the earlier row first: deterministic.
-        let at = nearest.partition_point(|&(e, _)| e <= dist);
-        nearest.insert(at, (dist, j));
-        nearest.truncate(LABEL_NEIGHBOURS);
-    }
-    let mut votes = vec![0usize; classes];
-    for &(_, j) in &nearest {
-        if let Some(v) = votes.get_mut(split.y[j]) {
-            *v += 1;
-        }
-    }
-    let own = votes.get(split.y[i]).copied().unwrap_or(0);
-    Some(votes.iter().any(|&v| v > own))
+/// Judges training rows against their nearest neighbours (the check behind
+/// `knn_label_disagreement` and the `filter_noisy_labels` patch): it looks
+/// only at the rows and their labels, as a real pipeline can.
+struct LabelJudge<'a> {
+    split: &'a Split,
+    finite: Vec<bool>,
+    classes: usize,
+    /// The rows feature-major: one row's distances to all come at once.
+    columns: super::kernels::Columns,
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+impl<'a> LabelJudge<'a> {
+    fn new(split: &'a Split, classes: usize) -> Self {
+        LabelJudge {
+            split,
+            finite: finite_rows(split),
+            classes,
+            columns: super::kernels::Columns::new(&split.x, split.features),
+        }
+    }
+
+    /// Whether row `i` disagrees with its nearest neighbours: another label
+    /// is more common than its own among its `LABEL_NEIGHBOURS` nearest
+    /// other rows (Euclidean). Rows with a non-finite value neither vote nor
+    /// are judged (`None`). `distances` is scratch space.
+    fn disagrees(&self, i: usize, distances: &mut Vec<f64>) -> Option<bool> {
+        if !self.finite.get(i).copied().unwrap_or(false) {
+            return None;
+        }
+        self.columns.squared_distances(self.split.row(i), distances);
+        let mut nearest: Vec<(f64, usize)> = Vec::with_capacity(LABEL_NEIGHBOURS + 1);
+        for (j, &dist) in distances.iter().enumerate() {
+            if j == i || !self.finite.get(j).copied().unwrap_or(false) {
+                continue;
+            }
+            let full = nearest.len() >= LABEL_NEIGHBOURS;
+            if full && nearest.last().is_some_and(|&(far, _)| dist >= far) {
+                continue;
+            }
+            // Equal distances keep the earlier row first: deterministic.
+            let at = nearest.partition_point(|&(e, _)| e <= dist);
+            nearest.insert(at, (dist, j));
+            nearest.truncate(LABEL_NEIGHBOURS);
+        }
+        let mut votes = vec![0usize; self.classes];
+        for &(_, j) in &nearest {
+            if let Some(v) = self.split.y.get(j).and_then(|&y| votes.get_mut(y)) {
+                *v += 1;
+            }
+        }
+        let own = self
+            .split
+            .y
+            .get(i)
+            .and_then(|&y| votes.get(y))
+            .copied()
+            .unwrap_or(0);
+        Some(votes.iter().any(|&v| v > own))
+    }
 }
 
 fn finite_rows(split: &Split) -> Vec<bool> {
@@ -539,10 +564,11 @@ impl Dataset {
                 n as f64 / self.val.len() as f64
             }
         };
-        let finite = finite_rows(train);
+        let judge = LabelJudge::new(train, self.classes);
+        let mut distances = Vec::new();
         let sample = train.len().min(LABEL_SAMPLE);
         let verdicts: Vec<bool> = (0..sample)
-            .filter_map(|k| disagrees(train, &finite, self.classes, k * train.len() / sample))
+            .filter_map(|k| judge.disagrees(k * train.len() / sample, &mut distances))
             .collect();
         let judged = verdicts.len();
         let disagreeing = verdicts.iter().filter(|&&d| d).count();

@@ -231,49 +231,79 @@ fn store<const R: usize, const C: usize>(
 }
 
 /// For each row of `queries`, the squared distance to its nearest row of
-/// `points` (both row-major with `d` features). Each distance adds its
-/// features' terms in ascending order from -0.0, as `Iterator::sum` does, and
-/// the nearest is folded in row order, so the result is the one a
-/// row-by-row loop gives; holding the points feature-major lets the loop run
-/// across many points at once instead of along one short row.
+/// `points` (both row-major with `d` features), folded in row order over the
+/// distances [`Columns::squared_distances`] gives, so the result is the one
+/// a row-by-row loop gives.
 pub fn nearest_squared_distances(queries: &[f64], points: &[f64], d: usize) -> Vec<f64> {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has AVX (checked just above).
-        return unsafe { nearest_avx(queries, points, d) };
-    }
-    nearest_portable(queries, points, d)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn nearest_avx(queries: &[f64], points: &[f64], d: usize) -> Vec<f64> {
-    nearest_portable(queries, points, d)
-}
-
-#[inline(always)]
-fn nearest_portable(queries: &[f64], points: &[f64], d: usize) -> Vec<f64> {
-    let width = d.max(1);
-    let n = points.len() / width;
-    let mut columns = vec![0.0; d * n];
-    for (t, row) in points.chunks_exact(width).enumerate() {
-        for (j, &v) in row.iter().take(d).enumerate() {
-            columns[j * n + t] = v;
-        }
-    }
-    let mut distances = vec![0.0; n];
+    let columns = Columns::new(points, d);
+    let mut distances = Vec::new();
     queries
-        .chunks_exact(width)
+        .chunks_exact(d.max(1))
         .map(|query| {
-            distances.iter_mut().for_each(|s| *s = -0.0);
-            for (&q, column) in query.iter().take(d).zip(columns.chunks_exact(n.max(1))) {
-                for (s, &p) in distances.iter_mut().zip(column) {
-                    *s += (q - p) * (q - p);
-                }
-            }
+            columns.squared_distances(query, &mut distances);
             distances.iter().copied().fold(f64::INFINITY, f64::min)
         })
         .collect()
+}
+
+/// Points held feature-major (all points' first feature, then all their
+/// second, …), so the distances from one query to every point run across
+/// many points at once instead of along one short row.
+pub struct Columns {
+    columns: Vec<f64>,
+    /// Points.
+    n: usize,
+    /// Features.
+    d: usize,
+}
+
+impl Columns {
+    /// `points` row-major with `d` features each.
+    pub fn new(points: &[f64], d: usize) -> Self {
+        let width = d.max(1);
+        let n = points.len() / width;
+        let mut columns = vec![0.0; d * n];
+        for (t, row) in points.chunks_exact(width).enumerate() {
+            for (j, &v) in row.iter().take(d).enumerate() {
+                columns[j * n + t] = v;
+            }
+        }
+        Columns { columns, n, d }
+    }
+
+    /// The squared distance from `query` (`d` features) to every point, in
+    /// point order, into `out`. Each adds its features' terms
+    /// `(q - p) * (q - p)` in ascending order from -0.0, as `Iterator::sum`
+    /// does over a zipped row, so each equals the row-by-row loop's bits.
+    pub fn squared_distances(&self, query: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        out.resize(self.n, -0.0);
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU has AVX (checked just above).
+            return unsafe { self.distances_avx(query, out) };
+        }
+        self.distances_portable(query, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn distances_avx(&self, query: &[f64], out: &mut [f64]) {
+        self.distances_portable(query, out);
+    }
+
+    #[inline(always)]
+    fn distances_portable(&self, query: &[f64], out: &mut [f64]) {
+        for (&q, column) in query
+            .iter()
+            .take(self.d)
+            .zip(self.columns.chunks_exact(self.n.max(1)))
+        {
+            for (s, &p) in out.iter_mut().zip(column) {
+                *s += (q - p) * (q - p);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -305,6 +335,32 @@ mod tests {
             let fast = nearest_squared_distances(&q, &p, d);
             let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&naive), bits(&fast), "{queries} x {points} x {d}");
+        }
+    }
+
+    #[test]
+    fn distances_from_one_row_equal_the_zipped_sum_to_the_bit() {
+        let mut rng = SimRng::new(5, "distances");
+        let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        for (points, d) in [(13, 3), (1, 10), (9, 1), (37, 20)] {
+            let mut p = values(&mut rng, points * d);
+            p[0] = f64::NAN;
+            let columns = Columns::new(&p, d);
+            let mut fast = vec![7.0; 3];
+            for query in p.chunks_exact(d) {
+                let naive: Vec<f64> = p
+                    .chunks_exact(d)
+                    .map(|b| {
+                        query
+                            .iter()
+                            .zip(b)
+                            .map(|(x, y)| (x - y) * (x - y))
+                            .sum::<f64>()
+                    })
+                    .collect();
+                columns.squared_distances(query, &mut fast);
+                assert_eq!(bits(&naive), bits(&fast), "{points} x {d}");
+            }
         }
     }
 
