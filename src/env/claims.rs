@@ -16,6 +16,9 @@ pub struct Played<'a> {
     pub trace: &'a RunTrace,
     pub classes: usize,
     pub features: usize,
+    /// The same seed trained with the intended fix, for the claims that
+    /// compare with it ([`needs_reference`]); `None` elsewhere.
+    pub reference: Option<&'a RunTrace>,
 }
 
 struct Claim {
@@ -86,6 +89,12 @@ const CLAIMS: &[Claim] = &[
         meaning: "some layer's gradient norm in one epoch is at least 3x its median over the run",
         placeholders: &["layer", "norm", "epoch", "median"],
         holds: gradient_spike,
+    },
+    Claim {
+        name: "gradients_above_healthy",
+        meaning: "the first epoch's mean gradient norm is at least twice the healthy reference run's (the same seed with the intended fix)",
+        placeholders: &["first_norm", "healthy_norm", "ratio"],
+        holds: gradients_above_healthy,
     },
     Claim {
         name: "gradients_grow",
@@ -308,6 +317,12 @@ pub fn catalogue() -> impl Iterator<Item = (&'static str, &'static str)> {
     CLAIMS.iter().map(|c| (c.name, c.meaning))
 }
 
+/// Whether a claim compares the played run with the healthy reference run
+/// (which then has to be trained for it).
+pub fn needs_reference(name: &str) -> bool {
+    name == "gradients_above_healthy"
+}
+
 fn find(name: &str) -> Option<&'static Claim> {
     CLAIMS.iter().find(|c| c.name == name)
 }
@@ -504,6 +519,17 @@ fn gradients_grow(p: &Played<'_>) -> Option<Values> {
     values([
         ("first_norm", sig3(first.grad_norm)),
         ("last_norm", sig3(last.grad_norm)),
+    ])
+}
+
+fn gradients_above_healthy(p: &Played<'_>) -> Option<Values> {
+    let first = p.trace.epochs.first()?.grad_norm;
+    let healthy = p.reference?.epochs.first()?.grad_norm;
+    (healthy > 0.0 && first >= 2.0 * healthy).then_some(())?;
+    values([
+        ("first_norm", sig3(first)),
+        ("healthy_norm", sig3(healthy)),
+        ("ratio", sig3(first / healthy)),
     ])
 }
 
@@ -902,12 +928,15 @@ mod tests {
             let mut best = vec![0.0f64; claims.len()];
             for (variant, seeds) in seeds_by_variant.iter().enumerate() {
                 let mut held = vec![0usize; claims.len()];
+                let with_reference = claims.iter().any(|c| needs_reference(c));
                 for &seed in seeds {
                     let ep = Episode::reset(task.clone(), seed, &mut NoSink, &FixedClock).unwrap();
+                    let reference = with_reference.then(|| ep.reference_run());
                     let played = Played {
                         trace: ep.broken_run(),
                         classes: ep.scenario().data.classes,
                         features: ep.scenario().data.features,
+                        reference: reference.as_deref(),
                     };
                     for (i, claim) in claims.iter().enumerate() {
                         held[i] += usize::from(evaluate(claim, &played).is_some());

@@ -100,16 +100,26 @@ fn count(nodes: &[Node], per_batch: &mut Counts, per_epoch: &mut Counts, once: &
                         Node::Stmt(stmt, _) => tally(stmt, per_epoch),
                         Node::BatchLoop(batch) => {
                             for b in batch {
-                                if let Node::Stmt(stmt, _) = b {
-                                    tally(stmt, per_batch);
+                                match b {
+                                    Node::Stmt(stmt, _) => tally(stmt, per_batch),
+                                    // Runs on every ACCUM_STEPS-th batch: counted
+                                    // as every batch, an upper bound.
+                                    Node::AccumulationGate(gated) => {
+                                        for g in gated {
+                                            if let Node::Stmt(stmt, _) = g {
+                                                tally(stmt, per_batch);
+                                            }
+                                        }
+                                    }
+                                    Node::EpochLoop(_) | Node::BatchLoop(_) => {}
                                 }
                             }
                         }
-                        Node::EpochLoop(_) => {}
+                        Node::EpochLoop(_) | Node::AccumulationGate(_) => {}
                     }
                 }
             }
-            Node::BatchLoop(_) => {}
+            Node::BatchLoop(_) | Node::AccumulationGate(_) => {}
         }
     }
 }

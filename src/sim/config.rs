@@ -154,6 +154,9 @@ pub struct TrainConfig {
     /// (`DataLoader(shuffle=…)`); off, it serves them in stored order.
     pub shuffle: bool,
     pub class_weighting: ClassWeighting,
+    /// Micro-batches per optimizer step where train.py accumulates
+    /// gradients (its `ACCUM_STEPS`); a script that does not ignores it.
+    pub accumulation_steps: usize,
     pub callbacks: Vec<Callback>,
 }
 
@@ -181,6 +184,7 @@ impl Default for TrainConfig {
             augmentation_noise: 0.0,
             shuffle: true,
             class_weighting: ClassWeighting::None,
+            accumulation_steps: 1,
             callbacks: Vec::new(),
         }
     }

@@ -42,7 +42,21 @@ pub enum Target {
     OneHot,
 }
 
-/// The right-hand side of `loss = …`: `[-]criterion(<wrap>(output), <target>)[ / ACCUM_STEPS]`.
+/// What the loss is divided by: `… / ACCUM_STEPS` makes each micro-batch's
+/// gradient its share of an accumulated step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Divisor {
+    /// `ACCUM_STEPS`: the config's `accumulation_steps`.
+    AccumSteps,
+    /// A number written out, as `/ 4`.
+    Literal(u32),
+}
+
+/// The largest number `fix_code` accepts as a literal divisor of the loss.
+pub const MAX_LITERAL_DIVISOR: u32 = 1000;
+
+/// The right-hand side of `loss = …`: `[-]criterion(<wrap>(output), <target>)[ / <divisor>]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LossExpr {
     pub wrap: Wrap,
@@ -51,9 +65,8 @@ pub struct LossExpr {
     /// `-criterion(…)`: the optimiser then maximises the loss.
     #[serde(default)]
     pub negated: bool,
-    /// `… / ACCUM_STEPS`: each micro-batch's share of an accumulated step.
-    #[serde(default)]
-    pub scaled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub divisor: Option<Divisor>,
 }
 
 impl LossExpr {
@@ -62,7 +75,7 @@ impl LossExpr {
             wrap,
             target: Target::Index,
             negated: false,
-            scaled: false,
+            divisor: None,
         }
     }
 }
@@ -79,6 +92,12 @@ pub enum Stmt {
     },
     EpochLoop,
     BatchLoop,
+    /// `for step, (x, y) in enumerate(train_loader):`: the batch loop with
+    /// the micro-batch's index, for gradient accumulation.
+    EnumeratedBatchLoop,
+    /// `if (step + 1) % ACCUM_STEPS == 0:`: the block that runs after every
+    /// `ACCUM_STEPS`-th micro-batch (inside the enumerated batch loop).
+    AccumulationGate,
     ZeroGrad,
     /// A statement with no effect (e.g. `optimizer.zero_grad` without the call).
     NoOp {
@@ -133,6 +152,8 @@ impl Stmt {
             } => "model.eval()".into(),
             Stmt::EpochLoop => "for epoch in range(EPOCHS):".into(),
             Stmt::BatchLoop => "for x, y in train_loader:".into(),
+            Stmt::EnumeratedBatchLoop => "for step, (x, y) in enumerate(train_loader):".into(),
+            Stmt::AccumulationGate => "if (step + 1) % ACCUM_STEPS == 0:".into(),
             Stmt::ZeroGrad => "optimizer.zero_grad()".into(),
             Stmt::Forward { wrap: w } => format!("output = {}", wrap(*w, "model(x)")),
             Stmt::Criterion {
@@ -149,7 +170,11 @@ impl Stmt {
                     Target::Index => "y",
                     Target::OneHot => "F.one_hot(y, NUM_CLASSES).float()",
                 },
-                if expr.scaled { " / ACCUM_STEPS" } else { "" }
+                match expr.divisor {
+                    None => String::new(),
+                    Some(Divisor::AccumSteps) => " / ACCUM_STEPS".into(),
+                    Some(Divisor::Literal(n)) => format!(" / {n}"),
+                }
             ),
             Stmt::Backward => "loss.backward()".into(),
             Stmt::Step => "optimizer.step()".into(),
@@ -157,8 +182,15 @@ impl Stmt {
         }
     }
 
-    fn is_loop(&self) -> bool {
-        matches!(self, Stmt::EpochLoop | Stmt::BatchLoop)
+    /// A line that opens a block: the loops and the accumulation `if`.
+    fn is_header(&self) -> bool {
+        matches!(
+            self,
+            Stmt::EpochLoop
+                | Stmt::BatchLoop
+                | Stmt::EnumeratedBatchLoop
+                | Stmt::AccumulationGate
+        )
     }
 
     /// Statements that do something when executed.
@@ -177,14 +209,18 @@ pub enum ProgramError {
     },
     #[error("line {line} does not exist (train.py has {count} lines)")]
     NoSuchLine { line: usize, count: usize },
-    #[error("line {line} is a loop header; fix_code edits the statements inside the loops")]
+    #[error(
+        "line {line} is a loop or `if` header; fix_code edits the statements inside the blocks"
+    )]
     LoopHeader { line: usize },
-    #[error("line {line}: a loop header cannot be written here; fix_code edits one statement")]
+    #[error(
+        "line {line}: a loop or `if` header cannot be written here; fix_code edits one statement"
+    )]
     NewLoop { line: usize },
     #[error("line {line}: indentation must be a multiple of 4 spaces")]
     Indentation { line: usize },
     #[error(
-        "train.py must have exactly one `for epoch` loop with one `for x, y in train_loader` loop inside it"
+        "train.py must have exactly one `for epoch` loop with one `for x, y in train_loader` loop inside it (an accumulation `if` goes directly inside an enumerated batch loop)"
     )]
     Structure,
     /// Python would raise `NameError`: the batch `x`, `y` exist only in the batch loop.
@@ -222,6 +258,7 @@ pub const STATEMENT_FORMS: &[&str] = &[
     "loss = criterion(torch.softmax(output, dim=1), y)",
     "loss = criterion(output, F.one_hot(y, NUM_CLASSES).float())",
     "loss = -criterion(output, y)",
+    "loss = criterion(output, y) / ACCUM_STEPS",
     "loss.backward()",
     "optimizer.step()",
     "val_loss, val_acc = evaluate(model, val_loader)",
@@ -229,11 +266,39 @@ pub const STATEMENT_FORMS: &[&str] = &[
     "pass",
 ];
 
-/// `[-]criterion(<arg>, <target>)`, spaces already removed.
+/// `… / <divisor>` in the spellings a programmer uses, spaces already removed.
+fn split_divisor(expr: &str) -> Option<(&str, Option<Divisor>)> {
+    const SUFFIXES: &[&str] = &[
+        "/ACCUM_STEPS",
+        "/float(ACCUM_STEPS)",
+        "*(1/ACCUM_STEPS)",
+        "*(1.0/ACCUM_STEPS)",
+    ];
+    if let Some(rest) = SUFFIXES.iter().find_map(|s| expr.strip_suffix(s)) {
+        return Some((rest, Some(Divisor::AccumSteps)));
+    }
+    if let Some((rest, number)) = expr.rsplit_once('/')
+        && rest.ends_with(')')
+    {
+        // `4` or `4.0`: a whole number of micro-batches.
+        let n: f64 = number.parse().ok()?;
+        let whole = n.fract() == 0.0 && (1.0..=f64::from(MAX_LITERAL_DIVISOR)).contains(&n);
+        return whole.then_some((rest, Some(Divisor::Literal(n as u32))));
+    }
+    Some((expr, None))
+}
+
+/// `[-]criterion(<arg>, <target>)[ / <divisor>]`, spaces already removed.
 fn parse_loss(expr: &str) -> Option<LossExpr> {
+    let (expr, divisor) = split_divisor(expr)?;
     let (negated, expr) = match expr.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, expr),
+    };
+    // `(criterion(…))`: parentheses around the call, as around a division.
+    let expr = match expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
+        Some(inner) if inner.starts_with("criterion(") => inner,
+        _ => expr,
     };
     let args = expr.strip_prefix("criterion(")?.strip_suffix(')')?;
     const ARGS: &[(&str, Wrap)] = &[
@@ -263,7 +328,7 @@ fn parse_loss(expr: &str) -> Option<LossExpr> {
                 wrap: *wrap,
                 target: *target,
                 negated,
-                scaled: false,
+                divisor,
             })
     })
 }
@@ -294,6 +359,8 @@ pub fn parse_statement(text: &str) -> Option<Stmt> {
         },
         "forepochinrange(EPOCHS):" => Stmt::EpochLoop,
         "forx,yintrain_loader:" | "for(x,y)intrain_loader:" => Stmt::BatchLoop,
+        "forstep,(x,y)inenumerate(train_loader):" => Stmt::EnumeratedBatchLoop,
+        "if(step+1)%ACCUM_STEPS==0:" => Stmt::AccumulationGate,
         "optimizer.zero_grad()"
         | "optimizer.zero_grad(set_to_none=True)"
         | "optimizer.zero_grad(set_to_none=False)"
@@ -375,6 +442,9 @@ pub enum Node {
     Stmt(Stmt, usize),
     EpochLoop(Vec<Node>),
     BatchLoop(Vec<Node>),
+    /// `if (step + 1) % ACCUM_STEPS == 0:` and its statements, directly
+    /// inside an enumerated batch loop.
+    AccumulationGate(Vec<Node>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,6 +474,57 @@ for epoch in range(EPOCHS):
     model.eval()
     val_loss, val_acc = evaluate(model, val_loader)";
 
+/// The same script with gradient accumulation: each loader batch is a
+/// micro-batch, and the optimizer steps once every `ACCUM_STEPS` of them on
+/// the gradients `backward` has summed meanwhile. Dividing each micro-batch's
+/// loss by `ACCUM_STEPS` makes the sum the mean over the effective batch.
+pub const ACCUMULATION_SOURCE: &str = "import torch
+import torch.nn as nn
+from model import build_model
+from data import make_loaders, evaluate
+
+train_loader, val_loader = make_loaders(batch_size=BATCH_SIZE)
+model = build_model()
+optimizer = make_optimizer(model.parameters(), lr=LR)
+criterion = nn.CrossEntropyLoss()
+
+for epoch in range(EPOCHS):
+    model.train()
+    optimizer.zero_grad()
+    for step, (x, y) in enumerate(train_loader):
+        output = model(x)
+        loss = criterion(output, y) / ACCUM_STEPS
+        loss.backward()
+        if (step + 1) % ACCUM_STEPS == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+    model.eval()
+    val_loss, val_acc = evaluate(model, val_loader)";
+
+/// The training script a task starts from, before its edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Script {
+    /// One optimizer step per loader batch ([`STANDARD_SOURCE`]).
+    #[default]
+    Standard,
+    /// One step per `ACCUM_STEPS` micro-batches ([`ACCUMULATION_SOURCE`]).
+    GradientAccumulation,
+}
+
+impl Script {
+    pub fn is_standard(&self) -> bool {
+        *self == Script::Standard
+    }
+
+    pub fn source(self) -> &'static str {
+        match self {
+            Script::Standard => STANDARD_SOURCE,
+            Script::GradientAccumulation => ACCUMULATION_SOURCE,
+        }
+    }
+}
+
 fn split_comment(text: &str) -> (String, String) {
     match text.find('#') {
         Some(at) => (text[..at].trim().to_string(), text[at..].trim().to_string()),
@@ -413,8 +534,12 @@ fn split_comment(text: &str) -> (String, String) {
 
 impl Program {
     pub fn standard() -> Self {
-        // The standard source is a constant that the tests parse; it cannot fail.
-        Self::parse(STANDARD_SOURCE).unwrap_or(Program { lines: Vec::new() })
+        Self::of(Script::Standard)
+    }
+
+    pub fn of(script: Script) -> Self {
+        // The sources are constants that the tests parse; this cannot fail.
+        Self::parse(script.source()).unwrap_or(Program { lines: Vec::new() })
     }
 
     /// Parse a whole script. Outside the loops, unrecognised lines are setup text;
@@ -480,7 +605,7 @@ impl Program {
                     line: number,
                     count,
                 })?;
-        if self.lines[index].stmt.is_loop() {
+        if self.lines[index].stmt.is_header() {
             return Err(ProgramError::LoopHeader { line: number });
         }
         let (code, comment) = split_comment(replacement);
@@ -489,7 +614,7 @@ impl Program {
             text: replacement.trim().to_string(),
             forms: forms(),
         })?;
-        if stmt.is_loop() {
+        if stmt.is_header() {
             return Err(ProgramError::NewLoop { line: number });
         }
         let stmt = match stmt {
@@ -606,8 +731,9 @@ impl Program {
             .filter(|n| matches!(n, Node::BatchLoop(_)))
             .count();
         let nested_epoch = body.iter().any(|n| matches!(n, Node::EpochLoop(_)));
-        let stray_batch = nodes.iter().any(|n| matches!(n, Node::BatchLoop(_)));
-        if batch_loops != 1 || nested_epoch || stray_batch {
+        let stray = |n: &Node| matches!(n, Node::BatchLoop(_) | Node::AccumulationGate(_));
+        let stray_gate = body.iter().any(|n| matches!(n, Node::AccumulationGate(_)));
+        if batch_loops != 1 || nested_epoch || nodes.iter().any(stray) || stray_gate {
             return Err(ProgramError::Structure);
         }
         self.check_names()?;
@@ -624,7 +750,7 @@ impl Program {
         let (mut has_output, mut has_loss) = (false, false);
         let mut has_criterion = false;
         for (i, line) in self.lines.iter().enumerate() {
-            if !line.stmt.is_executable() && !line.stmt.is_loop() {
+            if !line.stmt.is_executable() && !line.stmt.is_header() {
                 continue;
             }
             if batch_indent.is_some_and(|b| line.indent <= b) {
@@ -633,7 +759,7 @@ impl Program {
             let text = || line.render().trim().to_string();
             let in_batch = batch_indent.is_some();
             match line.stmt {
-                Stmt::BatchLoop => {
+                Stmt::BatchLoop | Stmt::EnumeratedBatchLoop => {
                     batch_indent = Some(line.indent);
                     (has_output, has_loss) = (false, false);
                 }
@@ -680,7 +806,7 @@ impl Program {
 fn build(lines: &[Line], at: &mut usize, indent: usize) -> Result<Vec<Node>, ProgramError> {
     let mut nodes = Vec::new();
     while let Some(line) = lines.get(*at) {
-        if !line.stmt.is_executable() && !line.stmt.is_loop() {
+        if !line.stmt.is_executable() && !line.stmt.is_header() {
             *at += 1; // text and no-ops never change the block structure
             continue;
         }
@@ -693,12 +819,25 @@ fn build(lines: &[Line], at: &mut usize, indent: usize) -> Result<Vec<Node>, Pro
         *at += 1;
         match &line.stmt {
             Stmt::EpochLoop => nodes.push(Node::EpochLoop(build(lines, at, indent + 1)?)),
-            Stmt::BatchLoop => {
+            Stmt::BatchLoop | Stmt::EnumeratedBatchLoop => {
+                // Only the enumerated loop has the `step` an accumulation
+                // `if` tests (Python: NameError), and the `if` holds statements.
+                let enumerated = line.stmt == Stmt::EnumeratedBatchLoop;
                 let body = build(lines, at, indent + 1)?;
-                if body.iter().any(|n| !matches!(n, Node::Stmt(..))) {
+                let allowed = |n: &Node| match n {
+                    Node::Stmt(..) => true,
+                    Node::AccumulationGate(inner) => {
+                        enumerated && inner.iter().all(|n| matches!(n, Node::Stmt(..)))
+                    }
+                    Node::EpochLoop(_) | Node::BatchLoop(_) => false,
+                };
+                if !body.iter().all(allowed) {
                     return Err(ProgramError::Structure);
                 }
                 nodes.push(Node::BatchLoop(body));
+            }
+            Stmt::AccumulationGate => {
+                nodes.push(Node::AccumulationGate(build(lines, at, indent + 1)?));
             }
             stmt => nodes.push(Node::Stmt(stmt.clone(), *at)),
         }
@@ -797,6 +936,91 @@ mod tests {
         assert_eq!(q.line_count(), 19);
         q.ensure_train_mode();
         assert_eq!(q, Program::standard());
+    }
+
+    #[test]
+    fn the_accumulation_script_round_trips_and_nests_its_gate_in_the_batch_loop() {
+        let program = Program::of(Script::GradientAccumulation);
+        assert_eq!(program.render(), ACCUMULATION_SOURCE);
+        let tree = program.tree().unwrap();
+        let Some(Node::EpochLoop(epoch)) = tree.iter().find(|n| matches!(n, Node::EpochLoop(_)))
+        else {
+            panic!("no epoch loop: {tree:?}")
+        };
+        let Some(Node::BatchLoop(batch)) = epoch.iter().find(|n| matches!(n, Node::BatchLoop(_)))
+        else {
+            panic!("no batch loop: {epoch:?}")
+        };
+        assert!(batch.iter().any(|n| matches!(
+            n,
+            Node::AccumulationGate(gated) if gated.len() == 2
+        )));
+        // Headers stay as they are: fix_code edits statements.
+        let mut p = program.clone();
+        for (line, text) in [(14, "pass"), (18, "pass"), (16, "if (step + 1) % ACCUM_STEPS == 0:")] {
+            assert!(p.replace_line(line, text).is_err(), "{line}");
+        }
+        assert_eq!(p, program);
+    }
+
+    #[test]
+    fn an_accumulation_gate_needs_the_enumerated_loop() {
+        let plain = ACCUMULATION_SOURCE.replace(
+            "for step, (x, y) in enumerate(train_loader):",
+            "for x, y in train_loader:",
+        );
+        assert_eq!(Program::parse(&plain), Err(ProgramError::Structure));
+        let outside = ACCUMULATION_SOURCE.replace(
+            "        if (step + 1) % ACCUM_STEPS == 0:\n            optimizer.step()",
+            "    if (step + 1) % ACCUM_STEPS == 0:\n        optimizer.step()",
+        );
+        assert_ne!(outside, ACCUMULATION_SOURCE);
+        assert!(Program::parse(&outside).is_err());
+    }
+
+    #[test]
+    fn the_loss_divisor_is_read_in_its_usual_spellings() {
+        let scaled = |divisor| {
+            Some(Stmt::Loss {
+                expr: LossExpr {
+                    divisor,
+                    ..LossExpr::plain(Wrap::Plain)
+                },
+            })
+        };
+        let by_steps = scaled(Some(Divisor::AccumSteps));
+        for text in [
+            "loss = criterion(output, y) / ACCUM_STEPS",
+            "loss = (criterion(output, y)) / ACCUM_STEPS",
+            "loss = criterion(output, y) / float(ACCUM_STEPS)",
+            "loss = criterion(output, y) * (1 / ACCUM_STEPS)",
+        ] {
+            assert_eq!(parse_statement(text), by_steps, "{text}");
+        }
+        assert_eq!(
+            parse_statement("loss = criterion(output, y) / 4"),
+            scaled(Some(Divisor::Literal(4)))
+        );
+        assert_eq!(
+            parse_statement("loss = criterion(output, y) / 8.0"),
+            scaled(Some(Divisor::Literal(8)))
+        );
+        for refused in [
+            "loss = criterion(output, y) / 0",
+            "loss = criterion(output, y) / -4",
+            "loss = criterion(output, y) / 2.5",
+            "loss = criterion(output, y) / accum_steps",
+            "loss = criterion(output, y) / ACCUM_STEPS / ACCUM_STEPS",
+            "loss = criterion(output, y) / 1e9",
+            "loss = criterion(output, y) /",
+        ] {
+            assert_eq!(parse_statement(refused), None, "{refused}");
+        }
+        let rendered = by_steps.map(|s| s.text());
+        assert_eq!(
+            rendered.as_deref(),
+            Some("loss = criterion(output, y) / ACCUM_STEPS")
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::model::{
     Cache, Mlp, Mode, argmax_rows, cross_entropy, cross_entropy_loss, relu, weighted_cross_entropy,
 };
 use super::optim::{Optimizer, clip_global_norm, global_norm_and_sums};
-use super::program::{CriterionKind, Node, Program, Stmt, Target, Wrap};
+use super::program::{CriterionKind, Divisor, Node, Program, Stmt, Target, Wrap};
 use super::rng::SimRng;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -320,7 +320,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
                     break 'program;
                 }
             }
-            Node::BatchLoop(_) => {}
+            Node::BatchLoop(_) | Node::AccumulationGate(_) => {}
             Node::EpochLoop(body) => {
                 for epoch in 0..config.epochs {
                     m.begin_epoch(epoch);
@@ -328,7 +328,7 @@ pub fn run(spec: &RunSpec, observer: &mut dyn EpochObserver) -> RunTrace {
                         match inner {
                             Node::Stmt(stmt, line) => m.exec(stmt, *line),
                             Node::BatchLoop(batch_body) => m.batch_loop(batch_body),
-                            Node::EpochLoop(_) => {}
+                            Node::EpochLoop(_) | Node::AccumulationGate(_) => {}
                         }
                         if m.failure.is_some() {
                             break;
@@ -451,11 +451,21 @@ impl<'a> Machine<'a> {
             self.graph = LossGraph::Missing;
             self.loss = f64::NAN;
             self.batch_index = b;
+            // `(step + 1) % ACCUM_STEPS == 0`, with `step` counting this
+            // epoch's batches from 0 as `enumerate` does.
+            let gate_open = (b + 1) % self.config.accumulation_steps.max(1) == 0;
             for node in body {
-                if let Node::Stmt(stmt, line) = node {
-                    self.exec(stmt, *line);
-                    if self.failure.is_some() {
-                        return;
+                let gated: &[Node] = match node {
+                    Node::Stmt(..) => std::slice::from_ref(node),
+                    Node::AccumulationGate(inner) if gate_open => inner,
+                    _ => &[],
+                };
+                for inner in gated {
+                    if let Node::Stmt(stmt, line) = inner {
+                        self.exec(stmt, *line);
+                        if self.failure.is_some() {
+                            return;
+                        }
                     }
                 }
             }
@@ -510,7 +520,12 @@ impl<'a> Machine<'a> {
 
     fn exec(&mut self, stmt: &Stmt, line: usize) {
         match stmt {
-            Stmt::Text { .. } | Stmt::NoOp { .. } | Stmt::EpochLoop | Stmt::BatchLoop => {}
+            Stmt::Text { .. }
+            | Stmt::NoOp { .. }
+            | Stmt::EpochLoop
+            | Stmt::BatchLoop
+            | Stmt::EnumeratedBatchLoop
+            | Stmt::AccumulationGate => {}
             Stmt::SetMode { mode } => self.model.mode = (*mode).into(),
             Stmt::ZeroGrad => self
                 .grads
@@ -624,6 +639,17 @@ impl<'a> Machine<'a> {
                 if expr.negated {
                     self.loss = -loss;
                     grad.iter_mut().for_each(|g| *g = -*g);
+                }
+                // `… / ACCUM_STEPS` scales the gradient; the loss is logged
+                // undivided (as `loss.item() * ACCUM_STEPS`), so the curves of
+                // a scaled and an unscaled run read on one scale.
+                let divisor = match expr.divisor {
+                    None => 1.0,
+                    Some(Divisor::AccumSteps) => self.config.accumulation_steps.max(1) as f64,
+                    Some(Divisor::Literal(n)) => f64::from(n),
+                };
+                if divisor != 1.0 {
+                    grad.iter_mut().for_each(|g| *g /= divisor);
                 }
                 let detached = expr.wrap == Wrap::Detached || self.output_wrap == Wrap::Detached;
                 self.graph = if detached {

@@ -98,7 +98,7 @@ pub fn resolve(file: &TaskFile, index: usize, seed: Option<u64>) -> Result<Scena
         &FieldPath(vec!["config".into()]),
         &mut problems,
     );
-    let mut program = Program::standard();
+    let mut program = Program::of(file.script);
     apply_edits(
         &mut program,
         &file.edits,

@@ -2,6 +2,7 @@
 //! meaning is checked afterwards by `validate`, which can point back at the
 //! offending field because each check carries its path.
 
+use crate::sim::program::Script;
 use crate::sim::{ConfigValue, DataSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,7 +51,10 @@ pub struct TaskFile {
     /// value identifies the task: target → the values to choose from.
     #[serde(default)]
     pub jitter: BTreeMap<String, Vec<ConfigValue>>,
-    /// Line edits applied to the standard train.py.
+    /// The train.py the task starts from (`standard` when omitted).
+    #[serde(default, skip_serializing_if = "Script::is_standard")]
+    pub script: Script,
+    /// Line edits applied to the script's train.py.
     #[serde(default)]
     pub edits: Vec<Edit>,
     /// What a run must show, beyond being healthy, to count as recovered.

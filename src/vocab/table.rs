@@ -133,6 +133,11 @@ pub const LABELS: &[Term] = &[
         FaultGroup::Program,
         "validation runs without model.eval(): dropout and batch-norm batch statistics make the reported validation metrics worse and noisier than the model is",
     ),
+    Term::label(
+        "unscaled_gradient_accumulation",
+        FaultGroup::Program,
+        "gradients are accumulated over micro-batches without dividing each loss by the number of them: the step sums instead of averages, so the effective learning rate is that many times the configured one",
+    ),
 ];
 
 /// What `patch_data_loader` can do. The first is the default.
@@ -343,6 +348,9 @@ pub const CONFIG_TARGETS: &[ConfigTarget] = &[
     target("class_weighting", Range::Choice(CLASS_WEIGHTINGS))
         .aka(&["class_weights", "loss_weights"])
         .note("weights of the classes in the loss"),
+    target("accumulation_steps", Range::Count { min: 1, max: 16 })
+        .aka(&["gradient_accumulation_steps", "accum_steps"])
+        .note("micro-batches per optimizer step: train.py's ACCUM_STEPS, where it accumulates"),
 ];
 
 /// The five things a player can look at.

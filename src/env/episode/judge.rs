@@ -49,10 +49,17 @@ impl Episode {
     /// this run's numbers.
     pub fn debrief(&self) -> Debrief {
         let file = &self.task.file.debrief;
+        // Trained only when a sign compares with it.
+        let reference = file
+            .signs
+            .iter()
+            .any(|sign| matches!(sign, Sign::Claim { claim, .. } if claims::needs_reference(claim)))
+            .then(|| self.reference_run());
         let played = Played {
             trace: &self.broken,
             classes: self.scenario.data.classes,
             features: self.scenario.data.features,
+            reference: reference.as_deref(),
         };
         let signs = file
             .signs

@@ -295,10 +295,18 @@ fn batch_norm_on_a_one_row_batch_fails_like_pytorch() {
 /// outcome: never a panic. (34 such edits used to crash the process.)
 #[test]
 fn no_accepted_single_line_edit_can_crash_a_run() {
-    let forms = super::program::STATEMENT_FORMS
-        .iter()
-        .copied()
-        .chain(["# nothing"]);
+    // Beyond the forms: the largest literal divisor, a negated divided loss,
+    // the accumulation headers (which fix_code must refuse) and text no form
+    // matches.
+    let forms = super::program::STATEMENT_FORMS.iter().copied().chain([
+        "# nothing",
+        "loss = criterion(output, y) / 1000",
+        "loss = -criterion(output, y) / 4",
+        "if (step + 1) % ACCUM_STEPS == 0:",
+        "for step, (x, y) in enumerate(train_loader):",
+        "loss = criterion(output, y) / ACCUM_STEPS )",
+        "optimizer.step() % ACCUM_STEPS",
+    ]);
     let tasks = TaskSet::builtin().unwrap();
     let mut refused = 0;
     let mut ran = 0;

@@ -210,4 +210,83 @@ fn relu_on_the_logits_clips_every_score_the_loss_sees() {
         fixed_loss < broken_loss,
         "fixed {fixed_loss} broken {broken_loss}"
     );
+/// Gradient accumulation without `/ ACCUM_STEPS`: `backward` sums the
+/// micro-batches' gradients, so each SGD step is ACCUM_STEPS times the one
+/// the learning rate was tuned for. The first steps kill most ReLUs and the
+/// loss settles at ln(C); dividing the loss cures it. As in PyTorch (same
+/// data recipe and net, 8 seeds): dividing the learning rate instead gives
+/// the same run, turning accumulation off at the same rate does not cure it,
+/// leaky ReLUs turn the collapse into a NaN, and Adam hides the bug.
+#[test]
+fn unscaled_accumulation_multiplies_the_step_and_dividing_the_loss_cures_it() {
+    let fix = |s: &crate::sim::RunSpec| {
+        let mut fixed = s.clone();
+        fixed
+            .program
+            .replace_line(16, "loss = criterion(output, y) / ACCUM_STEPS")
+            .unwrap();
+        fixed
+    };
+    for variant in 0..3 {
+        for seed in 0..4 {
+            let broken = spec("task_014", variant, seed);
+            let steps = broken.config.accumulation_steps as f64;
+            assert!(steps >= 4.0);
+            let chance = 1.0 / broken.data.classes as f64;
+            let t = run(&broken, &mut Unobserved);
+            assert_eq!(t.outcome, Outcome::Completed);
+            assert!(final_acc(&t) <= chance + 0.1, "{variant}/{seed}");
+            assert!(t.weight_stats.iter().any(|w| w.dead_neuron_pct >= 75.0));
+
+            let f = run(&fix(&broken), &mut Unobserved);
+            assert!(final_acc(&f) > 0.75, "{variant}/{seed}: {}", final_acc(&f));
+            assert!(
+                t.epochs[0].grad_norm >= 2.0 * f.epochs[0].grad_norm,
+                "{variant}/{seed}: {} vs {}",
+                t.epochs[0].grad_norm,
+                f.epochs[0].grad_norm
+            );
+            // SGD (momentum included) is linear in the gradient: lr / k on
+            // the sum is the same step as lr on the mean, up to rounding.
+            let mut lower_lr = broken.clone();
+            lower_lr.config.learning_rate /= steps;
+            let l = run(&lower_lr, &mut Unobserved);
+            assert!(
+                (final_acc(&l) - final_acc(&f)).abs() < 0.02,
+                "{variant}/{seed}: lr/k {} vs fixed {}",
+                final_acc(&l),
+                final_acc(&f)
+            );
+            // One step per micro-batch at the same rate: too noisy to learn.
+            let mut no_accumulation = broken.clone();
+            no_accumulation.config.accumulation_steps = 1;
+            let n = run(&no_accumulation, &mut Unobserved);
+            assert!(final_acc(&n) < 0.6, "{variant}/{seed}: {}", final_acc(&n));
+            // Leaky units cannot die, so the oversized steps blow up instead.
+            let mut leaky = broken.clone();
+            leaky.config.activation = crate::sim::config::Activation::LeakyRelu;
+            let k = run(&leaky, &mut Unobserved);
+            assert!(
+                matches!(k.outcome, Outcome::Failed { .. }),
+                "{variant}/{seed}: {:?}",
+                k.outcome
+            );
+        }
+    }
+    // Adam divides by the gradient's own scale: with or without the division
+    // the run is (almost, through epsilon) the same.
+    for seed in 0..4 {
+        let mut adam = spec("task_014", 0, seed);
+        adam.config.optimizer = crate::sim::config::OptimizerKind::Adam;
+        adam.config.learning_rate = 0.003;
+        let unscaled = run(&adam, &mut Unobserved);
+        let scaled = run(&fix(&adam), &mut Unobserved);
+        assert!(final_acc(&unscaled) > 0.7, "{seed}");
+        assert!(
+            (final_acc(&unscaled) - final_acc(&scaled)).abs() < 0.02,
+            "{seed}: {} vs {}",
+            final_acc(&unscaled),
+            final_acc(&scaled)
+        );
+    }
 }
