@@ -16,6 +16,7 @@ BUILTIN_TASKS = (
     "task_011",
     "task_012",
     "task_013",
+    "task_014",
     "task_015",
     "task_016",
     "task_017",

@@ -76,10 +76,10 @@ fn program_error(e: &ProgramError) -> String {
             format!("there is no line {line}: train.py has lines 1 to {count}")
         }
         ProgramError::LoopHeader { line } => format!(
-            "line {line} is a loop header; `fix line` edits the statements inside the loops"
+            "line {line} is a loop or `if` header; `fix line` edits the statements inside the blocks"
         ),
         ProgramError::NewLoop { line } => {
-            format!("line {line}: `fix line` writes one statement, not a loop header")
+            format!("line {line}: `fix line` writes one statement, not a loop or `if` header")
         }
         ProgramError::Indentation { line } => {
             format!("line {line}: indentation must be a multiple of 4 spaces")

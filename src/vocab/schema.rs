@@ -78,7 +78,7 @@ fn param_schema(p: &Param) -> Value {
         }
         Values::Line => json!({
             "type": "integer", "minimum": 1, "examples": [14],
-            "description": "1-based line of train.py, at most code_snippet.line_count; loop headers cannot be edited"
+            "description": "1-based line of train.py, at most code_snippet.line_count; loop and `if` headers cannot be edited"
         }),
         Values::Code => json!({
             "type": "string", "examples": ["optimizer.zero_grad()"],
