@@ -210,6 +210,8 @@ fn relu_on_the_logits_clips_every_score_the_loss_sees() {
         fixed_loss < broken_loss,
         "fixed {fixed_loss} broken {broken_loss}"
     );
+}
+
 /// Gradient accumulation without `/ ACCUM_STEPS`: `backward` sums the
 /// micro-batches' gradients, so each SGD step is ACCUM_STEPS times the one
 /// the learning rate was tuned for. The first steps kill most ReLUs and the
