@@ -186,10 +186,7 @@ impl Stmt {
     fn is_header(&self) -> bool {
         matches!(
             self,
-            Stmt::EpochLoop
-                | Stmt::BatchLoop
-                | Stmt::EnumeratedBatchLoop
-                | Stmt::AccumulationGate
+            Stmt::EpochLoop | Stmt::BatchLoop | Stmt::EnumeratedBatchLoop | Stmt::AccumulationGate
         )
     }
 
@@ -957,7 +954,11 @@ mod tests {
         )));
         // Headers stay as they are: fix_code edits statements.
         let mut p = program.clone();
-        for (line, text) in [(14, "pass"), (18, "pass"), (16, "if (step + 1) % ACCUM_STEPS == 0:")] {
+        for (line, text) in [
+            (14, "pass"),
+            (18, "pass"),
+            (16, "if (step + 1) % ACCUM_STEPS == 0:"),
+        ] {
             assert!(p.replace_line(line, text).is_err(), "{line}");
         }
         assert_eq!(p, program);
