@@ -270,7 +270,7 @@ mod tests {
         );
         assert!(slip(&ep, "fix line 12 foo bar baz").contains("is not a statement"));
         assert!(slip(&ep, "fix line 99 pass").contains("train.py has lines 1 to"));
-        assert!(slip(&ep, "fix line 11 pass").contains("loop header"));
+        assert!(slip(&ep, "fix line 11 pass").contains("loop or `if` header"));
         assert_eq!(ep.step_count(), 1, "no slip reached the engine");
     }
 

@@ -349,8 +349,8 @@ pub const CONFIG_TARGETS: &[ConfigTarget] = &[
         .aka(&["class_weights", "loss_weights"])
         .note("weights of the classes in the loss"),
     target("accumulation_steps", Range::Count { min: 1, max: 16 })
-        .aka(&["gradient_accumulation_steps", "accum_steps"])
-        .note("micro-batches per optimizer step: train.py's ACCUM_STEPS, where it accumulates"),
+        .aka(&["accum_steps"])
+        .note("micro-batches per step: train.py's ACCUM_STEPS"),
 ];
 
 /// The five things a player can look at.
