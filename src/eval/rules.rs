@@ -77,6 +77,12 @@ pub const RULES: &[Rule] = &[
         check: negated_loss,
     },
     Rule {
+        label: "unscaled_gradient_accumulation",
+        evidence: "train.py steps once every `ACCUM_STEPS` micro-batches (`if (step + 1) % ACCUM_STEPS == 0:`) and its loss line does not divide by `ACCUM_STEPS`",
+        cure: "`loss = criterion(output, y) / ACCUM_STEPS`",
+        check: unscaled_accumulation,
+    },
+    Rule {
         label: "code_bug",
         evidence: "a statement of the training loop differs from the standard one (`model.train()` at the top of the epoch, `zero_grad()`, forward, loss, `backward()`, `step()`)",
         cure: "restore the standard statement",
@@ -229,6 +235,18 @@ fn statements(e: &Evidence) -> impl Iterator<Item = (usize, String)> + '_ {
 const OUTPUT: &str = "output = model(x)";
 const LOSS: &str = "loss = criterion(output, y)";
 const CRITERION: &str = "criterion = nn.CrossEntropyLoss()";
+/// The loss line of the accumulating loop: each micro-batch's share.
+const SCALED_LOSS: &str = "loss = criterion(output, y) / ACCUM_STEPS";
+
+/// Whether train.py steps once every `ACCUM_STEPS` micro-batches.
+fn accumulates(e: &Evidence) -> bool {
+    statements(e).any(|(_, s)| s.starts_with("if (step + 1) % ACCUM_STEPS"))
+}
+
+/// The standard loss line of this loop.
+fn standard_loss(e: &Evidence) -> &'static str {
+    if accumulates(e) { SCALED_LOSS } else { LOSS }
+}
 
 fn softmax_before_loss(e: &Evidence) -> Option<Vec<ActionRequest>> {
     statements(e).find_map(|(i, s)| {
@@ -256,6 +274,15 @@ fn negated_loss(e: &Evidence) -> Option<Vec<ActionRequest>> {
         .map(|(i, _)| vec![fix_line(i, LOSS)])
 }
 
+fn unscaled_accumulation(e: &Evidence) -> Option<Vec<ActionRequest>> {
+    if !accumulates(e) {
+        return None;
+    }
+    statements(e)
+        .find(|(_, s)| s.starts_with("loss =") && !s.contains("ACCUM_STEPS"))
+        .map(|(i, _)| vec![fix_line(i, SCALED_LOSS)])
+}
+
 fn loop_statement_differs(e: &Evidence) -> Option<Vec<ActionRequest>> {
     let lines: Vec<(usize, String)> = statements(e).collect();
     // The statement opening the epoch body sets the mode: a comment there is
@@ -267,14 +294,14 @@ fn loop_statement_differs(e: &Evidence) -> Option<Vec<ActionRequest>> {
     {
         return Some(vec![fix_line(*i, "model.train()")]);
     }
-    const STANDARD: [(&str, &str); 5] = [
+    let standard: [(&str, &str); 5] = [
         ("optimizer.zero_grad", "optimizer.zero_grad()"),
         ("output =", OUTPUT),
-        ("loss =", LOSS),
+        ("loss =", standard_loss(e)),
         ("loss.backward", "loss.backward()"),
         ("optimizer.step", "optimizer.step()"),
     ];
-    STANDARD.iter().find_map(|(prefix, want)| {
+    standard.iter().find_map(|(prefix, want)| {
         lines
             .iter()
             .find(|(_, s)| s.starts_with(prefix))
@@ -526,6 +553,34 @@ mod tests {
         lines[5] = "        loss = -criterion(output, y)";
         let labels: Vec<&str> = findings(&code(&lines)).iter().map(|f| f.label).collect();
         assert_eq!(labels, ["loss_sign_flipped", "code_bug"]);
+    }
+
+    const ACCUMULATING: [&str; 12] = [
+        "for epoch in range(EPOCHS):",
+        "    model.train()",
+        "    optimizer.zero_grad()",
+        "    for step, (x, y) in enumerate(train_loader):",
+        "        output = model(x)",
+        "        loss = criterion(output, y) / ACCUM_STEPS",
+        "        loss.backward()",
+        "        if (step + 1) % ACCUM_STEPS == 0:",
+        "            optimizer.step()",
+        "            optimizer.zero_grad()",
+        "    model.eval()",
+        "    val_loss, val_acc = evaluate(model, val_loader)",
+    ];
+
+    #[test]
+    fn an_accumulating_loop_divides_its_loss_and_is_found_when_it_does_not() {
+        assert_eq!(findings(&code(&ACCUMULATING)), vec![]);
+        let mut lines = ACCUMULATING;
+        lines[5] = "        loss = criterion(output, y)";
+        let found = findings(&code(&lines));
+        assert_eq!(found[0].label, "unscaled_gradient_accumulation");
+        assert_eq!(found[0].cures[0].line, Some(6));
+        assert_eq!(found[0].cures[0].replacement.as_deref(), Some(SCALED_LOSS));
+        // The standard loop's undivided loss is no finding.
+        assert!(unscaled_accumulation(&code(&STANDARD)).is_none());
     }
 
     #[test]
