@@ -241,12 +241,7 @@ fn replaying_nothing_is_an_error() {
 #[test]
 fn a_recording_made_with_a_tasks_dir_names_its_task_when_the_dir_is_missing() {
     let dir = scratch("replay-missing-task");
-    let tasks = dir.join("tasks");
-    std::fs::create_dir_all(&tasks).unwrap();
-    let text = std::fs::read_to_string("tasks/task_001.toml")
-        .unwrap()
-        .replace("task_001", "custom_lr");
-    std::fs::write(tasks.join("custom.toml"), text).unwrap();
+    let tasks = custom_lr_tasks(&dir);
     let file = dir.join("custom.jsonl");
     trainwreck()
         .args(["--serve", "--tasks-dir"])
@@ -308,14 +303,9 @@ fn record_lines(file: &Path, lines: &[serde_json::Value]) {
 #[test]
 fn a_new_task_leaves_recordings_replayable_unless_a_mystery_now_draws_it() {
     let dir = scratch("replay-unrelated");
-    let tasks = dir.join("tasks");
-    std::fs::create_dir_all(&tasks).unwrap();
     // A second lr_too_high task: same category, so only that category's
     // mystery draws can change.
-    let text = std::fs::read_to_string("tasks/task_001.toml")
-        .unwrap()
-        .replace("task_001", "custom_lr");
-    std::fs::write(tasks.join("custom.toml"), text).unwrap();
+    let tasks = custom_lr_tasks(&dir);
     let tasks_arg = tasks.to_str().unwrap();
 
     let played = dir.join("task_002.jsonl");
@@ -363,4 +353,16 @@ fn a_new_task_leaves_recordings_replayable_unless_a_mystery_now_draws_it() {
     );
     // Without the new task it replays: the draw is the recorded one again.
     assert_eq!(replay(&[&moved_file], &[]).0, 0);
+}
+
+/// A task directory under `dir` holding `custom_lr`, a copy of task_001 under
+/// another id (the same category, lr_too_high).
+fn custom_lr_tasks(dir: &std::path::Path) -> std::path::PathBuf {
+    let tasks = dir.join("tasks");
+    std::fs::create_dir_all(&tasks).unwrap();
+    let text = std::fs::read_to_string("tasks/task_001.toml")
+        .unwrap()
+        .replace("task_001", "custom_lr");
+    std::fs::write(tasks.join("custom.toml"), text).unwrap();
+    tasks
 }
